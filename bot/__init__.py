@@ -1,0 +1,1 @@
+"""Haven: a Slack app that helps employees deal with harassment at work."""

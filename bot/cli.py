@@ -1,0 +1,112 @@
+"""The ``haven`` command: classify, evaluate and train (the Slack app comes later)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haven", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    classify = sub.add_parser("classify", help="score messages (arguments, or one per line "
+                                               "on standard input) and print JSON lines")
+    classify.add_argument("messages", nargs="*", help="messages; none means read stdin")
+    classify.add_argument("--model", type=Path, help="model artifact (.joblib)")
+
+    evaluate = sub.add_parser("evaluate", help="precision, recall, F1 and ROC-AUC on a "
+                                               "labelled CSV (default: the functional suite)")
+    evaluate.add_argument("--data", type=Path, help="CSV with text,label[,lang,"
+                                                   "functionality,categories]")
+    evaluate.add_argument("--model", type=Path, help="model artifact (.joblib)")
+    evaluate.add_argument("--plots", type=Path, metavar="DIR",
+                          help="also write precision-recall, calibration and confusion-"
+                               "matrix PNGs here")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    train = sub.add_parser("train", help="rebuild the model and its card from data/")
+    train.add_argument("--data-dir", type=Path, help="folder with the datasets (data/)")
+    train.add_argument("--out", type=Path, help="output folder (models/)")
+    return parser
+
+
+def _load(path: Path | None):
+    from classifier import ModelLoadError, load_model
+
+    try:
+        return load_model(path)
+    except ModelLoadError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """One JSON object per message; an empty line gives an unflagged result."""
+    model = _load(args.model)
+    messages = args.messages or [line.rstrip("\r\n") for line in sys.stdin]
+    batch = 512
+    for start in range(0, len(messages), batch):
+        for result in model.classify(messages[start:start + batch]):
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print the evaluation report for a labelled CSV."""
+    import numpy as np
+
+    from classifier.evaluate import (
+        default_suite_path,
+        evaluate_rows,
+        format_report,
+        read_labelled,
+        write_plots,
+    )
+
+    model = _load(args.model)
+    path = args.data or default_suite_path()
+    try:
+        rows = read_labelled(path)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"haven: cannot read {path}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    results = model.classify([row["text"] for row in rows])
+    scores = np.array([r.score for r in results])
+    categories = np.array([[r.categories[c] for c in r.categories] for r in results])
+    report = evaluate_rows(rows, scores, categories if len(results) else None,
+                           [r.language for r in results], model.threshold)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report, f"{path.name} ({len(rows)} messages)"))
+    if args.plots:
+        y = np.array([row["y"] for row in rows])
+        for written in write_plots(y, scores, model.threshold, args.plots):
+            print(f"wrote {written}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Rebuild the model and its card, printing progress."""
+    from classifier.model import default_model_path
+    from classifier.train import train
+
+    out = args.out or default_model_path().parent
+    model = train(out, args.data_dir, progress=lambda line: print(line, flush=True))
+    overall = model.card["validation"]["overall"]
+    print(f"validation macro-F1 {overall['macro_f1']:.3f}, ROC-AUC {overall['roc_auc']:.3f}")
+    return 0
+
+
+COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``haven`` command."""
+    args = _parser().parse_args(argv)
+    return COMMANDS[args.command](args)

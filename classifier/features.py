@@ -1,0 +1,370 @@
+"""Features that make the structure of a message visible: scope, address, word classes.
+
+A bag of words copies the label of the nearest words. These features add what generalises:
+
+* **Scope** — words inside quotation marks get a ``q_`` prefix, words after a reporting verb
+  ("calling", "zei dat") an ``r_`` prefix, words after a negation an ``n_`` prefix. "you are
+  not stupid" then differs from "you are stupid", and "calling her a slut is not OK" from
+  "she is a slut".
+* **Word classes** (:mod:`classifier.lexicon`) — every identity group becomes ``IDENTITY``,
+  you/je/jij/jullie ``YOU``, sukkel/idiot ``INSULT``, and so on, in both languages, so a
+  pattern learnt for one group or language carries to the others.
+* **N-grams over both sequences** — surface words and bigrams, and bigrams and trigrams of
+  the class sequence, plus pairs of classes that co-occur within a few words ("YOU ... INSULT").
+
+Everything after tokenising is numpy over the whole batch: n-grams are integer keys looked up
+in a sorted array, so there is no Python work per n-gram.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import repeat
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
+from classifier.normalise import deobfuscate_word
+
+PREFIXES = ("", "n_", "q_", "r_")
+OOV, BOUNDARY = 0, 1
+_SEPARATOR = "\ue000"  # a private-use character; clean_batch() removes it from input
+
+_NOISE = re.compile(r"[()\[\]{}<>/\\|+=~^&%#]")
+_PADDED = [(m, f" {m} ") for m in '.,;:?"'] + [
+    ("! ", " ! "), ("!\n", " ! "), (" '", " ' "), ("' ", " ' "), ("'\n", " ' ")]
+_STOPS = frozenset(".,;:!?\"'") | {_SEPARATOR}
+_CONJUNCTIONS = frozenset(
+    ["but", "maar", "and", "en", "or", "of", "because", "omdat", "want", "so", "dus"])
+_COPULAS = frozenset(["is", "was", "wordt", "werd"])
+_REPORT_OBJECTS = frozenset(
+    ["that", "dat", "me", "mij", "je", "you", "him", "her", "hem", "haar", "them", "hen", "ze"])
+NEGATION_SCOPE, REPORT_SCOPE = 3, 5
+
+
+def tokenise(texts: list[str]) -> list[str]:
+    """Split cleaned messages into tokens, with a separator token between messages.
+
+    Words keep masking symbols inside them (f*ck, a$$hole) for :func:`deobfuscate_word`;
+    sentence punctuation and quotation marks become tokens of their own, since they end
+    the scope of a negation and delimit a quotation. ``str.replace`` and ``str.split`` do
+    the work, so the cost per message stays in C.
+    """
+    blob = _NOISE.sub(" ", f" {_SEPARATOR} ".join(texts)) + " "
+    for mark, padded in _PADDED:
+        if mark in blob:
+            blob = blob.replace(mark, padded)
+    return blob.split()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _hash(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Fibonacci hashing of int64 keys to ``bits``-bit slots."""
+    mixed = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def _scope(starts: np.ndarray, stop: np.ndarray, width: int, n: int) -> np.ndarray:
+    """Positions within ``width`` tokens after each start, up to the first stop token."""
+    marked = np.zeros(n, dtype=bool)
+    alive = np.ones(len(starts), dtype=bool)
+    for k in range(1, width + 1):
+        pos = starts + k
+        alive &= pos < n
+        alive[alive] &= ~stop[pos[alive]]
+        marked[pos[alive]] = True
+    return marked
+
+
+class ContextFeatures(TransformerMixin, BaseEstimator):
+    """Vectorise normalised messages into scope-aware word and word-class n-grams.
+
+    Parameters
+    ----------
+    min_df : int
+        Keep n-grams seen in at least this many training messages.
+    window : int
+        Class pairs are counted when at most this many tokens apart.
+    """
+
+    def __init__(self, min_df: int = 2, window: int = 5):
+        self.min_df = min_df
+        self.window = window
+
+    # -- vocabulary -------------------------------------------------------------------
+    def _build_vocabulary(self, tokens: list[str]) -> None:
+        vocab: dict[str, int] = {"<oov>": OOV, _SEPARATOR: BOUNDARY}
+        for name in [p + c for p in PREFIXES for c in CLASSES]:
+            vocab["<" + name + ">"] = len(vocab)
+        words = sorted({w for ws in CLASSES.values() for w in ws} | set(tokens) - {_SEPARATOR})
+        n_base = len(vocab) + len(words)
+        for prefix in PREFIXES:  # every word, then every word again with each scope prefix
+            for word in words:
+                vocab[prefix + word] = len(vocab)
+        self.vocabulary_ = vocab
+        self.n_base_ = n_base
+        first = n_base - len(words)
+        self.scoped_ = {p: np.concatenate([np.arange(first), np.arange(first, n_base)
+                                           + i * len(words)])
+                        for i, p in enumerate(PREFIXES)}
+        word_class = np.arange(len(vocab), dtype=np.int64)
+        for word, idx in vocab.items():
+            prefix = word[:2] if word[:2] in PREFIXES[1:] else ""
+            for name, members in CLASSES.items():
+                if word[len(prefix):] in members:
+                    word_class[idx] = vocab["<" + prefix + name + ">"]
+                    break
+        self.word_class_ = word_class
+        # Obfuscated spellings seen in training (sh1t, f*ck) point at their plain word.
+        canonical = np.arange(n_base, dtype=np.int64)
+        for word in words:
+            plain = deobfuscate_word(word)
+            if plain != word and plain in vocab:
+                canonical[vocab[word]] = vocab[plain]
+        self.canonical_ = canonical
+
+        def flags(members) -> np.ndarray:
+            out = np.zeros(n_base, dtype=bool)
+            out[[vocab[w] for w in members if w in vocab]] = True
+            return out
+
+        self.negator_ = flags(NEGATORS)
+        self.reporter_ = flags(REPORT)
+        self.quote_ = flags({'"', "'"})
+        self.stop_ = flags(_STOPS)
+        self.negation_stop_ = flags(_STOPS | _CONJUNCTIONS)
+        self.report_stop_ = flags(_STOPS | _COPULAS) & ~flags(_REPORT_OBJECTS)
+        self.language_weight_ = (flags(LANG_NL).astype(float) - flags(LANG_EN))
+        self._build_spelling_index()
+
+    def _build_spelling_index(self) -> None:
+        targets = sorted(w for w in OFFENSIVE | CLASSES["IDENTITY"] if len(w) >= 5)
+        index: dict[str, str] = {}
+        for word in targets:
+            for variant in sorted(_deletions(word)):
+                index.setdefault(variant, word)
+        self.spelling_ = {**index, **{w: w for w in targets}}
+
+    # -- token ids --------------------------------------------------------------------
+    def _correct(self, token: str) -> list[str]:
+        """Map an unknown token to known words: obfuscation, a typo, or two glued words."""
+        plain = deobfuscate_word(token)
+        if plain != token:
+            return [plain]
+        if len(token) >= 5:
+            spelling = self.spelling_
+            if token in spelling:
+                return [spelling[token]]
+            for variant in _deletions(token):
+                if variant in spelling:
+                    return [spelling[variant]]
+        vocab = self.vocabulary_
+        if len(token) >= 6:
+            for cut in range(2, len(token) - 1):
+                head, tail = token[:cut], token[cut:]
+                if head in vocab and tail in vocab and (
+                        self.word_class_[vocab[head]] != vocab[head]
+                        or self.word_class_[vocab[tail]] != vocab[tail]):
+                    return [head, tail]
+        return [token]
+
+    def token_ids(self, texts: list[str]) -> np.ndarray:
+        """Token ids of a batch, with ``BOUNDARY`` between messages."""
+        tokens = tokenise(texts)
+        vocab = self.vocabulary_
+        ids = self.canonical_[np.fromiter(map(vocab.get, tokens, repeat(OOV)),
+                                          dtype=np.int64, count=len(tokens))]
+        unknown = np.flatnonzero(ids == OOV)
+        if len(unknown):
+            pieces, positions = [], []
+            for i in unknown:
+                fixed = [vocab.get(t, OOV) for t in self._correct(tokens[i])]
+                ids[i] = fixed[0]
+                if len(fixed) > 1:
+                    pieces.append(fixed[1])
+                    positions.append(i + 1)
+            if pieces:
+                ids = np.insert(ids, positions, pieces)
+        return ids
+
+    def scoped_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Replace ids inside a negation, reported speech or a quotation by scoped ids."""
+        n = len(ids)
+        doc = np.cumsum(ids == BOUNDARY)
+        quotes = np.cumsum(self.quote_[ids])
+        at_start = np.concatenate([[0], quotes[ids == BOUNDARY]])
+        quoted = ((quotes - at_start[doc]) % 2 == 1) & ~self.quote_[ids]
+        negated = _scope(np.flatnonzero(self.negator_[ids]), self.negation_stop_[ids],
+                         NEGATION_SCOPE, n)
+        reported = _scope(np.flatnonzero(self.reporter_[ids]), self.report_stop_[ids],
+                          REPORT_SCOPE, n)
+        out = ids.copy()
+        for prefix, mask in (("n_", negated), ("r_", reported), ("q_", quoted)):
+            out[mask] = self.scoped_[prefix][ids[mask]]
+        return out
+
+    # -- n-gram keys ------------------------------------------------------------------
+    def _keys(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Integer keys of every feature occurrence, and the message each belongs to."""
+        ids = self.scoped_ids(ids)
+        base = np.int64(len(self.vocabulary_))
+        cls = self.word_class_[ids]
+        is_class = cls != ids
+        doc = np.cumsum(ids == BOUNDARY)
+        ok = ids != BOUNDARY
+        keys, docs = [ids[ok], cls[ok & is_class]], [doc[ok], doc[ok & is_class]]
+
+        def gram(seq: np.ndarray, n: int, order: int, extra: np.ndarray | None) -> None:
+            m = len(seq) - n + 1
+            if m <= 0:
+                return
+            valid = np.ones(m, dtype=bool)
+            key = np.full(m, order, dtype=np.int64)
+            for k in range(n):
+                valid &= ok[k:k + m]
+                key = key * base + seq[k:k + m]
+            if extra is not None:
+                valid &= extra[:m]
+            keys.append(key[valid])
+            docs.append(doc[:m][valid])
+
+        gram(ids, 2, 2, None)
+        any_class2 = is_class[:-1] | is_class[1:] if len(ids) > 1 else None
+        gram(cls, 2, 3, any_class2)
+        gram(cls, 3, 4, None)
+        for gap in range(2, self.window + 1):
+            m = len(ids) - gap
+            if m <= 0:
+                break
+            both = is_class[:m] & is_class[gap:] & (doc[:m] == doc[gap:])
+            keys.append((np.int64(5) * base + cls[:m][both]) * base + cls[gap:][both])
+            docs.append(doc[:m][both])
+        return np.concatenate(keys), np.concatenate(docs)
+
+    # -- estimator API ----------------------------------------------------------------
+    def fit(self, X: list[str], y=None):
+        """Learn the vocabulary and the n-grams seen in at least ``min_df`` messages."""
+        X = list(X)
+        self._build_vocabulary(tokenise(X))
+        keys, docs = self._keys(self.token_ids(X))
+        pairs = np.unique(np.stack([keys, docs]), axis=1)
+        uniq, df = np.unique(pairs[0], return_counts=True)
+        self.keys_ = uniq[df >= self.min_df]
+        self._build_table()
+        return self
+
+    # -- key -> column hash table -----------------------------------------------------
+    def _build_table(self) -> None:
+        """Open-addressing table from n-gram key to column, probed with numpy."""
+        bits = max(10, int(np.ceil(np.log2(max(len(self.keys_), 1) * 4))))
+        size = 1 << bits
+        table_key = np.full(size, -1, dtype=np.int64)
+        table_col = np.zeros(size, dtype=np.int32)
+        slots = _hash(self.keys_, bits)
+        pending = np.arange(len(self.keys_))
+        probe = 0
+        while len(pending):
+            slot = (slots[pending] + probe) & (size - 1)
+            free = table_key[slot] == -1
+            # Several keys may want one free slot: the first of each takes it.
+            _, first = np.unique(slot[free], return_index=True)
+            winners = pending[free][first]
+            table_key[slot[free][first]] = self.keys_[winners]
+            table_col[slot[free][first]] = winners
+            placed = np.zeros(len(pending), dtype=bool)
+            placed[np.flatnonzero(free)[first]] = True
+            pending = pending[~placed]
+            probe += 1
+        self.table_bits_ = bits
+        self.table_key_ = table_key
+        self.table_col_ = table_col
+        self.max_probe_ = probe
+
+    def _columns(self, keys: np.ndarray) -> np.ndarray:
+        """Column of each key, or -1 for a key not in the vocabulary."""
+        mask = (1 << self.table_bits_) - 1
+        slots = _hash(keys, self.table_bits_)
+        col = np.full(len(keys), -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        for probe in range(self.max_probe_):
+            slot = (slots[pending] + probe) & mask
+            stored = self.table_key_[slot]
+            found = stored == keys[pending]
+            col[pending[found]] = self.table_col_[slot[found]]
+            pending = pending[~found & (stored != -1)]
+            if not len(pending):
+                break
+        return col
+
+    def _occurrences(self, X: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token ids, and the message and column of every known feature occurrence."""
+        ids = self.token_ids(X)
+        keys, docs = self._keys(ids)
+        col = self._columns(keys)
+        hit = col >= 0
+        return ids, docs[hit], col[hit]
+
+    def transform(self, X: list[str]) -> sp.csr_matrix:
+        """Feature matrix: occurrence counts over the square root of the message's total.
+
+        Dividing by the square root of the number of occurrences keeps long and short
+        messages on one scale (for binary features it is exactly L2 normalisation).
+        """
+        X = list(X)
+        _, docs, cols = self._occurrences(X)
+        scale = 1.0 / np.sqrt(np.maximum(np.bincount(docs, minlength=len(X)), 1))
+        matrix = sp.csr_matrix((scale[docs], (docs, cols)), shape=(len(X), len(self.keys_)))
+        matrix.sum_duplicates()
+        return matrix
+
+    def decisions(self, X: list[str], coef: np.ndarray, intercept: np.ndarray,
+                  languages: bool = False) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+        """``transform(X) @ coef + intercept`` without building the matrix, whether each
+        message had any known feature, and optionally each message's language.
+
+        This is the hot path of scoring: one weighted ``bincount`` per output column.
+        """
+        X = list(X)
+        n = len(X)
+        ids, docs, cols = self._occurrences(X)
+        counts = np.bincount(docs, minlength=n)
+        scale = 1.0 / np.sqrt(np.maximum(counts, 1))
+        weights = coef[cols]
+        out = np.column_stack([np.bincount(docs, weights=weights[:, j], minlength=n)
+                               for j in range(coef.shape[1])]) * scale[:, None] + intercept
+        return out, counts > 0, self.languages_of(ids, n) if languages else None
+
+    def languages_of(self, ids: np.ndarray, n: int) -> list[str]:
+        """``"nl"`` or ``"en"`` per message, from the function words it uses.
+
+        A message with more Dutch than English function words is Dutch; a tie, such as an
+        empty message, counts as English.
+        """
+        doc = np.cumsum(ids == BOUNDARY)
+        dutch = np.bincount(doc, weights=self.language_weight_[ids], minlength=n)
+        return ["nl" if s > 0 else "en" for s in dutch[:n].tolist()]
+
+    def languages(self, X: list[str]) -> list[str]:
+        """Language of each message (see :meth:`languages_of`)."""
+        X = list(X)
+        return self.languages_of(self.token_ids(X), len(X))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Readable names of the features (for inspection, not for the hot path)."""
+        names = {i: w for w, i in self.vocabulary_.items()}
+        base = len(self.vocabulary_)
+        out = []
+        for key in self.keys_.tolist():
+            parts = []
+            while key >= base:
+                key, part = divmod(key, base)
+                parts.append(names[part])
+            order = key if parts else 1
+            label = " ".join(reversed(parts)) if parts else names[key]
+            out.append(f"{order}:{label}")
+        return np.asarray(out, dtype=object)

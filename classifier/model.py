@@ -1,0 +1,228 @@
+"""The estimator at the end of Haven's pipeline, the model wrapper, and safe loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from classifier.data import CATEGORIES
+from classifier.features import ContextFeatures
+from classifier.normalise import clean_batch
+
+DEFAULT_MODEL_NAME = "haven-harassment-v1"
+
+
+class SlackNormaliser(TransformerMixin, BaseEstimator):
+    """Pipeline step: raw Slack text -> cleaned text (see :func:`classifier.normalise`)."""
+
+    def fit(self, X, y=None):
+        """Stateless."""
+        return self
+
+    def transform(self, X) -> list[str]:
+        """Clean every message."""
+        return clean_batch(list(X))
+
+
+class HarassmentHeads(ClassifierMixin, BaseEstimator):
+    """A calibrated harassment classifier plus one classifier per category.
+
+    The harassment head is a logistic regression whose decision values are calibrated by
+    isotonic regression fitted on out-of-fold predictions (grouped, so the two twins of a
+    contrasting pair never sit on both sides of a fold). Prediction is one sparse product
+    with the stacked coefficients of all heads.
+    """
+
+    def __init__(self, C: float = 4.0, category_C: float = 4.0, folds: int = 5,
+                 max_iter: int = 3000):
+        self.C = C
+        self.category_C = category_C
+        self.folds = folds
+        self.max_iter = max_iter
+
+    def _logistic(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, max_iter=self.max_iter, solver="lbfgs")
+
+    def fit(self, X, y, sample_weight=None, groups=None, categories=None):
+        """Fit the heads.
+
+        ``categories`` is an ``(n, len(CATEGORIES))`` array of 0/1, with -1 where a source
+        does not say; each category head trains only on the rows that say.
+        """
+        y = np.asarray(y)
+        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        main = self._logistic(self.C)
+        oof = cross_val_predict(main, X, y, groups=groups, cv=GroupKFold(self.folds),
+                                method="decision_function", params={"sample_weight": weight})
+        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+        self.calibrator_.fit(oof, y, sample_weight=weight)
+        self.main_ = main.fit(X, y, sample_weight=weight)
+        self.category_heads_ = {}
+        if categories is not None:
+            for j, name in enumerate(CATEGORIES):
+                known = categories[:, j] >= 0
+                target = categories[known, j]
+                if len(np.unique(target)) == 2:
+                    head = self._logistic(self.category_C)
+                    head.fit(X[known], target, sample_weight=weight[known])
+                    self.category_heads_[name] = head
+        self.classes_ = np.array([0, 1])
+        self._stack()
+        return self
+
+    def _stack(self) -> None:
+        heads = [self.main_] + [self.category_heads_.get(c) for c in CATEGORIES]
+        n_features = self.main_.coef_.shape[1]
+        self.coef_ = np.column_stack([
+            h.coef_[0] if h is not None else np.zeros(n_features) for h in heads
+        ]).astype(np.float64)
+        self.intercept_ = np.array([h.intercept_[0] if h is not None else -20.0
+                                    for h in heads])
+
+    def decision_matrix(self, X) -> np.ndarray:
+        """Decision values of all heads: column 0 harassment, then one per category."""
+        return np.asarray(sp.csr_matrix(X) @ self.coef_) + self.intercept_
+
+    def scores(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated harassment probability and category probabilities."""
+        return self.probabilities(self.decision_matrix(X))
+
+    def probabilities(self, decision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Turn :meth:`decision_matrix` output into probabilities."""
+        iso = self.calibrator_
+        harassment = np.interp(decision[:, 0], iso.X_thresholds_, iso.y_thresholds_)
+        return harassment, 1.0 / (1.0 + np.exp(-decision[:, 1:]))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``[P(benign), P(harassing)]`` per row."""
+        p = self.scores(X)[0]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """1 where the calibrated probability is at least 0.5."""
+        return (self.scores(X)[0] >= 0.5).astype(int)
+
+
+def build_pipeline(**params) -> Pipeline:
+    """The untrained pipeline: normalise -> context features -> heads."""
+    pipeline = Pipeline([
+        ("normalise", SlackNormaliser()),
+        ("features", ContextFeatures()),
+        ("heads", HarassmentHeads()),
+    ])
+    return pipeline.set_params(**params)
+
+
+@dataclass
+class Result:
+    """What Haven knows about one message."""
+
+    score: float
+    flagged: bool
+    categories: dict[str, float]
+    language: str
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+
+class HavenModel:
+    """A trained pipeline with its card: the threshold and what it was trained on."""
+
+    def __init__(self, pipeline: Pipeline, card: dict):
+        self.pipeline = pipeline
+        self.card = card
+        self.threshold = float(card["threshold"])
+
+    def _run(self, texts: list[str], languages: bool):
+        # Same arithmetic as pipeline.predict_proba, without building the sparse matrix.
+        cleaned = self.pipeline["normalise"].transform(texts)
+        features: ContextFeatures = self.pipeline["features"]
+        heads: HarassmentHeads = self.pipeline["heads"]
+        decision, judged, langs = features.decisions(cleaned, heads.coef_, heads.intercept_,
+                                                     languages)
+        harassment, categories = heads.probabilities(decision)
+        harassment[~judged] = 0.0  # nothing left to judge: an empty or code-only message
+        categories[~judged] = 0.0
+        return harassment, categories, langs
+
+    def score(self, texts: list[str]) -> list[float]:
+        """Harassment probability in [0, 1] per message."""
+        return self._run(list(texts), languages=False)[0].tolist()
+
+    def classify(self, texts: list[str]) -> list[Result]:
+        """Score, flag, category scores and language per message."""
+        harassment, categories, languages = self._run(list(texts), languages=True)
+        return [
+            Result(round(float(p), 4), bool(p >= self.threshold),
+                   {c: round(float(v), 4) for c, v in zip(CATEGORIES, cats, strict=True)},
+                   lang)
+            for p, cats, lang in zip(harassment, categories, languages, strict=True)
+        ]
+
+
+class ModelLoadError(RuntimeError):
+    """The model artifact is missing, altered, or from an incompatible scikit-learn."""
+
+
+def default_model_path() -> Path:
+    """``models/<DEFAULT_MODEL_NAME>.joblib``: in the checkout, or installed with the package."""
+    local = Path(__file__).resolve().parent.parent / "models" / f"{DEFAULT_MODEL_NAME}.joblib"
+    if local.parent.is_dir():
+        return local
+    from importlib.resources import files
+
+    return Path(str(files("haven_models") / f"{DEFAULT_MODEL_NAME}.joblib"))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+
+
+def load_model(path: str | Path | None = None) -> HavenModel:
+    """Load a model after checking it against its card.
+
+    joblib files can run code when unpickled, so the artifact's SHA-256 must match the one
+    in its JSON card, and the card's scikit-learn version must match the installed one
+    (same major.minor) before anything is unpickled.
+    """
+    import joblib
+    import sklearn
+
+    path = Path(path) if path else default_model_path()
+    card_path = path.with_suffix(".json")
+    if not path.is_file() or not card_path.is_file():
+        raise ModelLoadError(f"model not found: {path} (and its card {card_path.name}); "
+                             "run `haven train` to build it")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    actual = sha256_file(path)
+    if actual != card.get("artifact_sha256"):
+        raise ModelLoadError(f"refusing to load {path.name}: its SHA-256 {actual[:12]}... "
+                             "does not match the card; the file was altered or replaced")
+    trained_with = card.get("versions", {}).get("scikit-learn", "?")
+    if _minor(trained_with) != _minor(sklearn.__version__):
+        raise ModelLoadError(f"refusing to load {path.name}: trained with scikit-learn "
+                             f"{trained_with}, installed is {sklearn.__version__}; install "
+                             f"scikit-learn=={trained_with} or run `haven train`")
+    return HavenModel(joblib.load(path), card)

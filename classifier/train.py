@@ -1,0 +1,170 @@
+"""Train Haven's model reproducibly and write it with its card."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from classifier.data import (
+    CATEGORIES,
+    SOURCE_WEIGHTS,
+    Example,
+    file_hashes,
+    load_training_data,
+)
+from classifier.evaluate import (
+    binary_metrics,
+    default_suite_path,
+    evaluate_rows,
+    expected_calibration_error,
+    read_labelled,
+)
+from classifier.lexicon import PROFANITY
+from classifier.model import DEFAULT_MODEL_NAME, HavenModel, build_pipeline, sha256_file
+from classifier.normalise import normalise_batch
+
+SEED = 20261128
+VALIDATION_SHARE = 0.15
+PARAMS = {"features__min_df": 2, "features__window": 5, "heads__C": 4.0,
+          "heads__category_C": 4.0}
+
+
+def is_validation(group: str, seed: int = SEED) -> bool:
+    """Deterministic split by group: both twins of a pair land on the same side."""
+    digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < VALIDATION_SHARE
+
+
+def category_matrix(examples: list[Example]) -> np.ndarray:
+    """0/1 per category, -1 where the source does not say. Profanity comes from the lexicon
+    when a source does not mark it."""
+    cats = np.full((len(examples), len(CATEGORIES)), -1, dtype=np.int8)
+    cleaned = normalise_batch([e.text for e in examples])
+    for i, (example, text) in enumerate(zip(examples, cleaned, strict=True)):
+        for j, name in enumerate(CATEGORIES):
+            if name in example.categories:
+                cats[i, j] = example.categories[name]
+        swearing = any(word in PROFANITY for word in text.replace("_", " ").split())
+        j = CATEGORIES.index("profanity")
+        cats[i, j] = max(int(swearing), int(cats[i, j]))
+    return cats
+
+
+def choose_threshold(y: np.ndarray, score: np.ndarray, weight: np.ndarray) -> float:
+    """The threshold with the best weighted macro-F1 on the validation split."""
+    best, best_t = -1.0, 0.5
+    for t in np.round(np.arange(0.2, 0.81, 0.01), 2):
+        flag = score >= t
+        f1s = []
+        for cls in (0, 1):
+            tp = weight[(flag == cls) & (y == cls)].sum()
+            fp = weight[(flag == cls) & (y != cls)].sum()
+            fn = weight[(flag != cls) & (y == cls)].sum()
+            f1s.append(2 * tp / max(2 * tp + fp + fn, 1e-9))
+        if np.mean(f1s) > best + 1e-9:
+            best, best_t = float(np.mean(f1s)), float(t)
+    return best_t
+
+
+def fit(examples: list[Example], params: dict | None = None):
+    """Fit the pipeline on examples (weighted by source, grouped by pair)."""
+    pipeline = build_pipeline(**{**PARAMS, **(params or {})})
+    weight = np.array([SOURCE_WEIGHTS[e.source] for e in examples])
+    pipeline.fit([e.text for e in examples], np.array([e.label for e in examples]),
+                 heads__sample_weight=weight, heads__groups=np.array([e.group for e in examples]),
+                 heads__categories=category_matrix(examples))
+    return pipeline
+
+
+def _versions() -> dict[str, str]:
+    import joblib
+    import scipy
+    import sklearn
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
+
+
+def validation_report(model: HavenModel, examples: list[Example]) -> dict:
+    """Metrics on the validation split, with categories where the source says."""
+    results = model.classify([e.text for e in examples])
+    y = np.array([e.label for e in examples])
+    score = np.array([r.score for r in results])
+    langs = np.array([e.lang for e in examples])
+    report = {"overall": binary_metrics(y, score, model.threshold),
+              "calibration_ece": expected_calibration_error(y, score),
+              "per_language": {}, "per_category": {}, "per_source": {}}
+    for lang in sorted(set(langs)):
+        m = langs == lang
+        report["per_language"][lang] = binary_metrics(y[m], score[m], model.threshold)
+    cats = category_matrix(examples)
+    for j, name in enumerate(CATEGORIES):
+        known = cats[:, j] >= 0
+        predicted = np.array([r.categories[name] for r in results])
+        report["per_category"][name] = binary_metrics(cats[known, j], predicted[known], 0.5)
+    sources = np.array([e.source for e in examples])
+    for source in sorted(set(sources)):
+        m = sources == source
+        report["per_source"][source] = binary_metrics(y[m], score[m], model.threshold)
+    return report
+
+
+def suite_report(model: HavenModel, path: Path) -> dict | None:
+    """Metrics on the functional test suite, if it is there."""
+    if not path.is_file():
+        return None
+    rows = read_labelled(path)
+    results = model.classify([r["text"] for r in rows])
+    scores = np.array([r.score for r in results])
+    return evaluate_rows(rows, scores, None, [r.language for r in results], model.threshold)
+
+
+def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL_NAME,
+          progress: Callable[[str], None] = print) -> HavenModel:
+    """Train on the training split, pick the threshold on the validation split, write
+    ``<out_dir>/<name>.joblib`` and its card ``<name>.json``."""
+    import joblib
+
+    progress("loading data ...")
+    examples = load_training_data(data_dir)
+    train_set = [e for e in examples if not is_validation(e.group)]
+    valid_set = [e for e in examples if is_validation(e.group)]
+    progress(f"  {len(examples)} examples: {len(train_set)} train, {len(valid_set)} validation")
+    progress("fitting the pipeline (features, 5-fold calibration, category heads) ...")
+    pipeline = fit(train_set)
+    progress(f"  {len(pipeline['features'].keys_)} features")
+    model = HavenModel(pipeline, {"threshold": 0.5})
+    progress("choosing the threshold on the validation split of workplace chat ...")
+    workplace = [e for e in valid_set if e.source == "haven_workplace"]
+    y = np.array([e.label for e in workplace])
+    model.threshold = choose_threshold(y, np.array(model.score([e.text for e in workplace])),
+                                       np.ones(len(workplace)))
+    progress(f"  threshold {model.threshold:.2f}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    artifact = out_dir / f"{name}.joblib"
+    joblib.dump(pipeline, artifact, compress=3)
+    progress("measuring ...")
+    card = {
+        "name": name,
+        "artifact": artifact.name,
+        "artifact_sha256": sha256_file(artifact),
+        "threshold": model.threshold,
+        "seed": SEED,
+        "params": PARAMS,
+        "source_weights": SOURCE_WEIGHTS,
+        "versions": _versions(),
+        "training_data": file_hashes(data_dir),
+        "examples": {"train": len(train_set), "validation": len(valid_set)},
+        "validation": validation_report(model, valid_set),
+        "functional_suite": suite_report(model, default_suite_path()),
+    }
+    artifact.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False)
+                                             + "\n", encoding="utf-8")
+    model.card = card
+    progress(f"wrote {artifact} and {artifact.with_suffix('.json').name}")
+    return model

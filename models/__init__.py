@@ -1,0 +1,1 @@
+"""Shipped model artifacts (``*.joblib``) and their JSON cards; installed as ``haven_models``."""
