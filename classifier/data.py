@@ -22,6 +22,7 @@ CATEGORIES = ("insult", "threat", "sexual", "identity_hate", "profanity")
 SOURCE_WEIGHTS = {
     "haven_workplace": 3.0,
     "haven_seed_benign": 3.0,
+    "haven_templates": 1.0,
     "rtplx": 1.0,
     "toxigen": 1.0,
     "openai_moderation": 1.0,
@@ -59,14 +60,23 @@ def _read_jsonl(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def load_workplace(folder: Path) -> Iterator[Example]:
-    """Haven's own hand-written workplace chat (``data/haven_workplace``)."""
+def _load_haven_csv(folder: Path, source: str) -> Iterator[Example]:
     for path in sorted(folder.glob("*.csv")):
         for row in _read_csv(path):
             cats = {c for c in row["categories"].split(";") if c}
             yield Example(row["text"], row["lang"], int(row["label"] == "harassing"),
-                          "haven_workplace", row["pair_id"] or row["text"],
+                          source, row["pair_id"] or row["text"],
                           {c: int(c in cats) for c in CATEGORIES}, row["functionality"])
+
+
+def load_workplace(folder: Path) -> Iterator[Example]:
+    """Haven's own hand-written workplace chat (``data/haven_workplace``)."""
+    return _load_haven_csv(folder, "haven_workplace")
+
+
+def load_templates(folder: Path) -> Iterator[Example]:
+    """Short generated sentences about groups, colleagues and things (``generate.py``)."""
+    return _load_haven_csv(folder, "haven_templates")
 
 
 def load_seed_benign(folder: Path) -> Iterator[Example]:
@@ -139,6 +149,7 @@ def load_jigsaw(folder: Path) -> Iterator[Example]:
 LOADERS = {
     "haven_workplace": load_workplace,
     "haven_seed_benign": load_seed_benign,
+    "haven_templates": load_templates,
     "rtplx": load_rtplx,
     "toxigen_demonstrations": load_toxigen,
     "openai_moderation": load_openai_moderation,

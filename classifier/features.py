@@ -41,7 +41,10 @@ _CONJUNCTIONS = frozenset(
 _COPULAS = frozenset(["is", "was", "wordt", "werd"])
 _REPORT_OBJECTS = frozenset(
     ["that", "dat", "me", "mij", "je", "you", "him", "her", "hem", "haar", "them", "hen", "ze"])
-NEGATION_SCOPE, REPORT_SCOPE = 3, 5
+NEGATION_SCOPE, REPORT_SCOPE = 4, 5
+#: Dutch puts the verb last ("haar een slet noemen"): these mark the words before them.
+_REPORT_BACKWARD = frozenset(
+    ["noemen", "noemt", "noemde", "noemden", "genoemd", "uitmaken", "uitgemaakt"])
 
 
 def tokenise(texts: list[str]) -> list[str]:
@@ -70,12 +73,14 @@ def _hash(keys: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _scope(starts: np.ndarray, stop: np.ndarray, width: int, n: int) -> np.ndarray:
-    """Positions within ``width`` tokens after each start, up to the first stop token."""
+    """Positions within ``width`` tokens after each start (before it, for a negative
+    width), up to the first stop token."""
     marked = np.zeros(n, dtype=bool)
     alive = np.ones(len(starts), dtype=bool)
-    for k in range(1, width + 1):
+    step = 1 if width > 0 else -1
+    for k in range(step, width + step, step):
         pos = starts + k
-        alive &= pos < n
+        alive &= (pos < n) & (pos >= 0)
         alive[alive] &= ~stop[pos[alive]]
         marked[pos[alive]] = True
     return marked
@@ -92,9 +97,10 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         Class pairs are counted when at most this many tokens apart.
     """
 
-    def __init__(self, min_df: int = 2, window: int = 5):
+    def __init__(self, min_df: int = 2, window: int = 5, class_unigrams: bool = True):
         self.min_df = min_df
         self.window = window
+        self.class_unigrams = class_unigrams
 
     # -- vocabulary -------------------------------------------------------------------
     def _build_vocabulary(self, tokens: list[str]) -> None:
@@ -134,7 +140,8 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             return out
 
         self.negator_ = flags(NEGATORS)
-        self.reporter_ = flags(REPORT)
+        self.reporter_ = flags(REPORT - _REPORT_BACKWARD)
+        self.reporter_backward_ = flags(_REPORT_BACKWARD)
         self.quote_ = flags({'"', "'"})
         self.stop_ = flags(_STOPS)
         self.negation_stop_ = flags(_STOPS | _CONJUNCTIONS)
@@ -203,6 +210,8 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
                          NEGATION_SCOPE, n)
         reported = _scope(np.flatnonzero(self.reporter_[ids]), self.report_stop_[ids],
                           REPORT_SCOPE, n)
+        reported |= _scope(np.flatnonzero(self.reporter_backward_[ids]), self.stop_[ids],
+                           -NEGATION_SCOPE, n)
         out = ids.copy()
         for prefix, mask in (("n_", negated), ("r_", reported), ("q_", quoted)):
             out[mask] = self.scoped_[prefix][ids[mask]]
@@ -217,7 +226,10 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         is_class = cls != ids
         doc = np.cumsum(ids == BOUNDARY)
         ok = ids != BOUNDARY
-        keys, docs = [ids[ok], cls[ok & is_class]], [doc[ok], doc[ok & is_class]]
+        # Word classes appear only inside n-grams and pairs, never alone: a group name or
+        # "you" on its own must not push a message either way; its context must.
+        keys, docs = ([ids[ok]], [doc[ok]]) if not self.class_unigrams else (
+            [ids[ok], cls[ok & is_class]], [doc[ok], doc[ok & is_class]])
 
         def gram(seq: np.ndarray, n: int, order: int, extra: np.ndarray | None) -> None:
             m = len(seq) - n + 1
@@ -247,16 +259,34 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         return np.concatenate(keys), np.concatenate(docs)
 
     # -- estimator API ----------------------------------------------------------------
-    def fit(self, X: list[str], y=None):
-        """Learn the vocabulary and the n-grams seen in at least ``min_df`` messages."""
+    def fit(self, X: list[str], y=None, languages=None):
+        """Learn the vocabulary and the n-grams seen in at least ``min_df`` messages.
+
+        ``languages`` (``"en"``/``"nl"`` per message), when given, teaches the language
+        detector which words are Dutch beyond the built-in function words.
+        """
         X = list(X)
         self._build_vocabulary(tokenise(X))
-        keys, docs = self._keys(self.token_ids(X))
+        ids = self.token_ids(X)
+        if languages is not None:
+            self._learn_languages(ids, np.asarray(languages))
+        keys, docs = self._keys(ids)
         pairs = np.unique(np.stack([keys, docs]), axis=1)
         uniq, df = np.unique(pairs[0], return_counts=True)
         self.keys_ = uniq[df >= self.min_df]
         self._build_table()
         return self
+
+    def _learn_languages(self, ids: np.ndarray, languages: np.ndarray) -> None:
+        """Add smoothed per-word log-odds of Dutch vs English to the function-word prior."""
+        doc = np.cumsum(ids == BOUNDARY)
+        dutch = (languages == "nl")[doc]
+        n_words = len(self.language_weight_)
+        nl = np.bincount(ids[dutch], minlength=n_words)[:n_words] + 0.5
+        en = np.bincount(ids[~dutch], minlength=n_words)[:n_words] + 0.5
+        log_odds = np.log(nl / nl.sum()) - np.log(en / en.sum())
+        self.language_weight_ = np.clip(self.language_weight_ * 2 + log_odds, -4, 4)
+        self.language_weight_[[OOV, BOUNDARY]] = 0.0
 
     # -- key -> column hash table -----------------------------------------------------
     def _build_table(self) -> None:

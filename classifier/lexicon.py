@@ -167,7 +167,8 @@ pesterij grensoverschrijdend respectloos melden gemeld melding klacht fout
 REPORT = _words("""
 calling called call calls saying said say says wrote write writes writing posted
 post posts joked joke joking
-noemen noemt noemde genoemd zeggen zegt zei gezegd schrijven schrijft schreef
+noemen noemt noemde noemden genoemd uitmaken uitgemaakt zeggen zegt zei gezegd
+schrijven schrijft schreef
 geschreven roepen roept riep geroepen uitschelden scheldt schold uitgescholden
 grappen grapje grap
 """)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
@@ -38,7 +37,7 @@ class HarassmentHeads(ClassifierMixin, BaseEstimator):
     """A calibrated harassment classifier plus one classifier per category.
 
     The harassment head is a logistic regression whose decision values are calibrated by
-    isotonic regression fitted on out-of-fold predictions (grouped, so the two twins of a
+    Platt scaling fitted on out-of-fold predictions (grouped, so the two twins of a
     contrasting pair never sit on both sides of a fold). Prediction is one sparse product
     with the stacked coefficients of all heads.
     """
@@ -65,8 +64,8 @@ class HarassmentHeads(ClassifierMixin, BaseEstimator):
         main = self._logistic(self.C)
         oof = cross_val_predict(main, X, y, groups=groups, cv=GroupKFold(self.folds),
                                 method="decision_function", params={"sample_weight": weight})
-        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
-        self.calibrator_.fit(oof, y, sample_weight=weight)
+        # Platt scaling: smooth (no plateaus that tie many messages at one score).
+        self.calibrator_ = LogisticRegression(C=1e4).fit(oof[:, None], y, sample_weight=weight)
         self.main_ = main.fit(X, y, sample_weight=weight)
         self.category_heads_ = {}
         if categories is not None:
@@ -100,8 +99,8 @@ class HarassmentHeads(ClassifierMixin, BaseEstimator):
 
     def probabilities(self, decision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Turn :meth:`decision_matrix` output into probabilities."""
-        iso = self.calibrator_
-        harassment = np.interp(decision[:, 0], iso.X_thresholds_, iso.y_thresholds_)
+        a, b = self.calibrator_.coef_[0, 0], self.calibrator_.intercept_[0]
+        harassment = 1.0 / (1.0 + np.exp(-(a * decision[:, 0] + b)))
         return harassment, 1.0 / (1.0 + np.exp(-decision[:, 1:]))
 
     def predict_proba(self, X) -> np.ndarray:

@@ -1,0 +1,129 @@
+"""The model's public interface, its safe loading and its reproducible training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from classifier import ModelLoadError, load_model
+from classifier.data import CATEGORIES
+from classifier.model import default_model_path
+
+
+def test_score_is_a_probability_per_message(model):
+    scores = model.score(["you are a useless idiot", "thanks for the review!", ""])
+    assert len(scores) == 3
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores[0] > model.threshold > scores[1]
+
+
+def test_classify_gives_score_flag_categories_and_language(model):
+    result = model.classify(["jij bent een waardeloze sukkel"])[0].to_dict()
+    assert set(result) == {"score", "flagged", "categories", "language"}
+    assert result["flagged"] is True
+    assert set(result["categories"]) == set(CATEGORIES)
+    assert result["categories"]["insult"] > 0.5
+    assert result["language"] == "nl"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "```rm -rf / && kill -9 1```", ":wave:"])
+def test_empty_or_code_only_messages_are_never_flagged(model, text):
+    result = model.classify([text])[0]
+    assert not result.flagged
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("I will find you after work and break your legs", "threat"),
+    ("send me a pic of you in the shower tonight", "sexual"),
+    ("muslims are vermin and should leave this country", "identity_hate"),
+    ("you are a brainless moron", "insult"),
+    ("fucking great job everyone", "profanity"),
+])
+def test_the_expected_category_scores_highest(model, text, category):
+    categories = model.classify([text])[0].categories
+    assert max(categories, key=categories.get) == category
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Kan iemand de notulen van gisteren delen?", "nl"),
+    ("Can someone share yesterday's minutes?", "en"),
+    ("die deadline maakt me kapot", "nl"),
+    ("this bug is killing me", "en"),
+])
+def test_language_is_detected(model, text, language):
+    assert model.classify([text])[0].language == language
+
+
+def test_fast_path_matches_the_sklearn_pipeline(model):
+    texts = ["you are not stupid", "calling her a slut is not OK", "kankerlijer", "hoi", ""]
+    proba = model.pipeline.predict_proba(texts)[:, 1]
+    fast = np.array(model.score(texts))
+    judged = fast > 0
+    assert np.allclose(proba[judged], fast[judged])
+
+
+def test_batch_and_single_calls_agree(model):
+    texts = ["you are an idiot", "great demo", "ik maak je kapot", "kill the process"]
+    batch = model.score(texts)
+    single = [model.score([t])[0] for t in texts]
+    assert np.allclose(batch, single)
+
+
+def test_the_card_describes_the_shipped_artifact():
+    card = json.loads(default_model_path().with_suffix(".json").read_text())
+    assert 0 < card["threshold"] < 1
+    assert set(card["validation"]["per_language"]) == {"en", "nl"}
+    assert set(card["validation"]["per_category"]) == set(CATEGORIES)
+    assert card["training_data"] and all(len(h) == 64 for h in card["training_data"].values())
+    assert {"scikit-learn", "numpy", "python"} <= set(card["versions"])
+    assert default_model_path().stat().st_size < 30 * 1024 * 1024
+
+
+def _copy_model(tmp_path):
+    src = default_model_path()
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    shutil.copy(src.with_suffix(".json"), dst.with_suffix(".json"))
+    return dst
+
+
+def test_a_tampered_artifact_is_refused_before_unpickling(tmp_path, monkeypatch):
+    path = _copy_model(tmp_path)
+    with path.open("ab") as handle:
+        handle.write(b"\x00")
+    import joblib
+
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled anyway"))
+    with pytest.raises(ModelLoadError, match="does not match the card"):
+        load_model(path)
+
+
+def test_an_incompatible_scikit_learn_is_refused(tmp_path):
+    path = _copy_model(tmp_path)
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["versions"]["scikit-learn"] = "0.24.2"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.24\.2"):
+        load_model(path)
+
+
+def test_a_missing_model_says_how_to_build_one(tmp_path):
+    with pytest.raises(ModelLoadError, match="haven train"):
+        load_model(tmp_path / "nothing.joblib")
+
+
+def test_importing_the_library_does_not_load_the_model():
+    code = ("import sys\n"
+            "opened = []\n"
+            "sys.addaudithook(lambda e, a: e == 'open' and opened.append(str(a[0])))\n"
+            "import classifier, bot.cli\n"
+            "print(sum(p.endswith('.joblib') for p in opened))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "0"
