@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import deobfuscate_word
+from classifier.normalise import SEP, deobfuscate_word
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -42,20 +42,26 @@ _COPULAS = frozenset(["is", "was", "wordt", "werd"])
 _REPORT_OBJECTS = frozenset(
     ["that", "dat", "me", "mij", "je", "you", "him", "her", "hem", "haar", "them", "hen", "ze"])
 NEGATION_SCOPE, REPORT_SCOPE = 4, 5
+CORRECTION_CACHE_SIZE = 100_000
 #: Dutch puts the verb last ("haar een slet noemen"): these mark the words before them.
 _REPORT_BACKWARD = frozenset(
     ["noemen", "noemt", "noemde", "noemden", "genoemd", "uitmaken", "uitgemaakt"])
 
 
 def tokenise(texts: list[str]) -> list[str]:
-    """Split cleaned messages into tokens, with a separator token between messages.
+    """Split cleaned messages into tokens, with a separator token between messages."""
+    return tokenise_joined(SEP.join(texts))
+
+
+def tokenise_joined(blob: str) -> list[str]:
+    """Split cleaned messages joined by :data:`~classifier.normalise.SEP` into tokens.
 
     Words keep masking symbols inside them (f*ck, a$$hole) for :func:`deobfuscate_word`;
     sentence punctuation and quotation marks become tokens of their own, since they end
     the scope of a negation and delimit a quotation. ``str.replace`` and ``str.split`` do
     the work, so the cost per message stays in C.
     """
-    blob = _NOISE.sub(" ", f" {_SEPARATOR} ".join(texts)) + " "
+    blob = _NOISE.sub(" ", blob.replace("\x1e", _SEPARATOR)) + " "
     for mark, padded in _PADDED:
         if mark in blob:
             blob = blob.replace(mark, padded)
@@ -68,8 +74,8 @@ def _deletions(word: str) -> set[str]:
 
 def _hash(keys: np.ndarray, bits: int) -> np.ndarray:
     """Fibonacci hashing of int64 keys to ``bits``-bit slots."""
-    mixed = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+    mixed = keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(64 - bits)).view(np.int64)
 
 
 def _scope(starts: np.ndarray, stop: np.ndarray, width: int, n: int) -> np.ndarray:
@@ -108,23 +114,23 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         for name in [p + c for p in PREFIXES for c in CLASSES]:
             vocab["<" + name + ">"] = len(vocab)
         words = sorted({w for ws in CLASSES.values() for w in ws} | set(tokens) - {_SEPARATOR})
-        n_base = len(vocab) + len(words)
-        for prefix in PREFIXES:  # every word, then every word again with each scope prefix
-            for word in words:
-                vocab[prefix + word] = len(vocab)
+        first = len(vocab)
+        for word in words:
+            vocab[word] = len(vocab)
+        n_base = len(vocab)
+        # Scoped copies of every word (n_, q_, r_) get ids after the base words; they are
+        # never looked up by string, so the lookup dictionary stays small.
         self.vocabulary_ = vocab
         self.n_base_ = n_base
-        first = n_base - len(words)
+        self.n_ids_ = n_base + (len(PREFIXES) - 1) * len(words)
         self.scoped_ = {p: np.concatenate([np.arange(first), np.arange(first, n_base)
                                            + i * len(words)])
                         for i, p in enumerate(PREFIXES)}
-        word_class = np.arange(len(vocab), dtype=np.int64)
-        for word, idx in vocab.items():
-            prefix = word[:2] if word[:2] in PREFIXES[1:] else ""
-            for name, members in CLASSES.items():
-                if word[len(prefix):] in members:
-                    word_class[idx] = vocab["<" + prefix + name + ">"]
-                    break
+        word_class = np.arange(self.n_ids_, dtype=np.int64)
+        for name, members in CLASSES.items():
+            base_ids = [vocab[w] for w in members if word_class[vocab[w]] == vocab[w]]
+            for prefix in PREFIXES:
+                word_class[self.scoped_[prefix][base_ids]] = vocab["<" + prefix + name + ">"]
         self.word_class_ = word_class
         # Obfuscated spellings seen in training (sh1t, f*ck) point at their plain word.
         canonical = np.arange(n_base, dtype=np.int64)
@@ -180,17 +186,33 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
                     return [head, tail]
         return [token]
 
-    def token_ids(self, texts: list[str]) -> np.ndarray:
-        """Token ids of a batch, with ``BOUNDARY`` between messages."""
-        tokens = tokenise(texts)
+    def _corrected_ids(self, token: str) -> tuple[int, ...]:
+        """:meth:`_correct` as ids, remembered: unknown words (names, jargon) recur."""
+        cache = self.__dict__.setdefault("_corrections", {})
+        fixed = cache.get(token)
+        if fixed is None:
+            if len(cache) >= CORRECTION_CACHE_SIZE:
+                cache.clear()
+            vocab = self.vocabulary_
+            fixed = cache[token] = tuple(vocab.get(t, OOV) for t in self._correct(token))
+        return fixed
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_corrections", None)  # a run-time cache: never part of the artifact
+        return state
+
+    def token_ids(self, texts: list[str] | str) -> np.ndarray:
+        """Token ids of a batch (a list, or joined by ``SEP``), ``BOUNDARY`` between."""
+        tokens = tokenise_joined(texts if isinstance(texts, str) else SEP.join(texts))
         vocab = self.vocabulary_
         ids = self.canonical_[np.fromiter(map(vocab.get, tokens, repeat(OOV)),
                                           dtype=np.int64, count=len(tokens))]
         unknown = np.flatnonzero(ids == OOV)
         if len(unknown):
             pieces, positions = [], []
-            for i in unknown:
-                fixed = [vocab.get(t, OOV) for t in self._correct(tokens[i])]
+            for i in unknown.tolist():
+                fixed = self._corrected_ids(tokens[i])
                 ids[i] = fixed[0]
                 if len(fixed) > 1:
                     pieces.append(fixed[1])
@@ -221,7 +243,7 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
     def _keys(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integer keys of every feature occurrence, and the message each belongs to."""
         ids = self.scoped_ids(ids)
-        base = np.int64(len(self.vocabulary_))
+        base = np.int64(self.n_ids_)
         cls = self.word_class_[ids]
         is_class = cls != ids
         doc = np.cumsum(ids == BOUNDARY)
@@ -319,16 +341,19 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         """Column of each key, or -1 for a key not in the vocabulary."""
         mask = (1 << self.table_bits_) - 1
         slots = _hash(keys, self.table_bits_)
-        col = np.full(len(keys), -1, dtype=np.int64)
-        pending = np.arange(len(keys))
-        for probe in range(self.max_probe_):
-            slot = (slots[pending] + probe) & mask
-            stored = self.table_key_[slot]
-            found = stored == keys[pending]
-            col[pending[found]] = self.table_col_[slot[found]]
-            pending = pending[~found & (stored != -1)]
+        stored = self.table_key_[slots]
+        found = stored == keys
+        col = np.where(found, self.table_col_[slots], -1)
+        # Only keys whose first slot held another key probe further (a few percent).
+        pending = np.flatnonzero(~found & (stored != -1))
+        for probe in range(1, self.max_probe_):
             if not len(pending):
                 break
+            slot = (slots[pending] + probe) & mask
+            stored = self.table_key_[slot]
+            hit = stored == keys[pending]
+            col[pending[hit]] = self.table_col_[slot[hit]]
+            pending = pending[~hit & (stored != -1)]
         return col
 
     def _occurrences(self, X: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -352,15 +377,15 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         matrix.sum_duplicates()
         return matrix
 
-    def decisions(self, X: list[str], coef: np.ndarray, intercept: np.ndarray,
+    def decisions(self, X: list[str] | str, n: int, coef: np.ndarray, intercept: np.ndarray,
                   languages: bool = False) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         """``transform(X) @ coef + intercept`` without building the matrix, whether each
-        message had any known feature, and optionally each message's language.
+        of the ``n`` messages had any known feature, and optionally each one's language.
 
-        This is the hot path of scoring: one weighted ``bincount`` per output column.
+        ``X`` may be the messages joined by ``SEP`` (as :func:`clean_joined` returns them),
+        which saves splitting and joining again. This is the hot path of scoring: one
+        weighted ``bincount`` per output column.
         """
-        X = list(X)
-        n = len(X)
         ids, docs, cols = self._occurrences(X)
         counts = np.bincount(docs, minlength=n)
         scale = 1.0 / np.sqrt(np.maximum(counts, 1))
@@ -386,8 +411,14 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Readable names of the features (for inspection, not for the hot path)."""
-        names = {i: w for w, i in self.vocabulary_.items()}
-        base = len(self.vocabulary_)
+        names = [""] * self.n_ids_
+        for word, idx in self.vocabulary_.items():
+            names[idx] = word
+            for prefix in PREFIXES[1:]:
+                scoped = self.scoped_[prefix][idx]
+                if scoped != idx:
+                    names[scoped] = prefix + word
+        base = self.n_ids_
         out = []
         for key in self.keys_.tolist():
             parts = []

@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.data import CATEGORIES
 from classifier.features import ContextFeatures
-from classifier.normalise import clean_batch
+from classifier.normalise import clean_batch, clean_joined
 
 DEFAULT_MODEL_NAME = "haven-harassment-v1"
 
@@ -31,6 +31,10 @@ class SlackNormaliser(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[str]:
         """Clean every message."""
         return clean_batch(list(X))
+
+    def transform_joined(self, X) -> str:
+        """Clean every message and keep them joined (see :func:`clean_joined`)."""
+        return clean_joined(list(X))
 
 
 class HarassmentHeads(ClassifierMixin, BaseEstimator):
@@ -83,9 +87,9 @@ class HarassmentHeads(ClassifierMixin, BaseEstimator):
     def _stack(self) -> None:
         heads = [self.main_] + [self.category_heads_.get(c) for c in CATEGORIES]
         n_features = self.main_.coef_.shape[1]
-        self.coef_ = np.column_stack([
+        self.coef_ = np.asfortranarray(np.column_stack([  # columns contiguous: score() reads one
             h.coef_[0] if h is not None else np.zeros(n_features) for h in heads
-        ]).astype(np.float64)
+        ]).astype(np.float64))
         self.intercept_ = np.array([h.intercept_[0] if h is not None else -20.0
                                     for h in heads])
 
@@ -145,13 +149,15 @@ class HavenModel:
         self.card = card
         self.threshold = float(card["threshold"])
 
-    def _run(self, texts: list[str], languages: bool):
-        # Same arithmetic as pipeline.predict_proba, without building the sparse matrix.
-        cleaned = self.pipeline["normalise"].transform(texts)
+    def _run(self, texts: list[str], details: bool):
+        # Same arithmetic as pipeline.predict_proba, without building the sparse matrix;
+        # score() needs only the harassment column, classify() all heads and the language.
+        cleaned = self.pipeline["normalise"].transform_joined(texts)
         features: ContextFeatures = self.pipeline["features"]
         heads: HarassmentHeads = self.pipeline["heads"]
-        decision, judged, langs = features.decisions(cleaned, heads.coef_, heads.intercept_,
-                                                     languages)
+        columns = slice(None) if details else slice(0, 1)
+        decision, judged, langs = features.decisions(
+            cleaned, len(texts), heads.coef_[:, columns], heads.intercept_[columns], details)
         harassment, categories = heads.probabilities(decision)
         harassment[~judged] = 0.0  # nothing left to judge: an empty or code-only message
         categories[~judged] = 0.0
@@ -159,11 +165,11 @@ class HavenModel:
 
     def score(self, texts: list[str]) -> list[float]:
         """Harassment probability in [0, 1] per message."""
-        return self._run(list(texts), languages=False)[0].tolist()
+        return self._run(list(texts), details=False)[0].tolist()
 
     def classify(self, texts: list[str]) -> list[Result]:
         """Score, flag, category scores and language per message."""
-        harassment, categories, languages = self._run(list(texts), languages=True)
+        harassment, categories, languages = self._run(list(texts), details=True)
         return [
             Result(round(float(p), 4), bool(p >= self.threshold),
                    {c: round(float(v), 4) for c, v in zip(CATEGORIES, cats, strict=True)},

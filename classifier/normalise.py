@@ -154,21 +154,23 @@ def _markup_and_unicode(texts: list[str]) -> str:
     return _NON_ASCII.sub(_fold_unicode, _slack_markup(_join(texts)))
 
 
-def _needs_markup_or_unicode(text: str) -> bool:
-    return not text.isascii() or "<" in text or "&" in text or "`" in text or ">" in text
-
-
 def clean_batch(texts: list[str]) -> list[str]:
     """Slack markup, Unicode, case, spaced-out letters and Dutch curse compounds, per message.
 
     Word-level obfuscation (:func:`deobfuscate_word`) is left to the tokeniser, which
     resolves it once per vocabulary word instead of once per occurrence.
     """
+    return clean_joined(texts).split(SEP) if len(texts) else []
+
+
+def clean_joined(texts: list[str]) -> str:
+    """:func:`clean_batch`'s messages joined by :data:`SEP`, before the final split."""
     texts = [t if isinstance(t, str) else "" for t in texts]
     if not texts:
-        return []
+        return ""
     # Plain ASCII messages without markup skip the markup and Unicode passes entirely.
-    special = [i for i, t in enumerate(texts) if _needs_markup_or_unicode(t)]
+    special = [i for i, t in enumerate(texts)  # inlined test: this runs once per message
+               if not t.isascii() or "<" in t or "&" in t or "`" in t or ">" in t]
     if special:
         texts = list(texts)
         cleaned = _markup_and_unicode([texts[i] for i in special]).split(SEP)
@@ -180,7 +182,7 @@ def clean_batch(texts: list[str]) -> list[str]:
     if "'" in blob:
         blob = _NOT.sub(" not", blob)
     blob = _SPACED_LETTERS.sub(_unspace, " " + blob)[1:]
-    return _DISEASE_COMPOUND.sub(_split_compound, blob).split(SEP)
+    return _DISEASE_COMPOUND.sub(_split_compound, blob)
 
 
 def normalise_batch(texts: list[str]) -> list[str]:
