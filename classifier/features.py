@@ -34,7 +34,7 @@ _SEPARATOR = "\ue000"  # a private-use character; clean_batch() removes it from 
 
 _NOISE = re.compile(r"[()\[\]{}<>/\\|+=~^&%#]")
 _PADDED = [(m, f" {m} ") for m in '.,;:?"'] + [
-    ("! ", " ! "), ("!\n", " ! "), (" '", " ' "), ("' ", " ' "), ("'\n", " ' ")]
+    ("! ", " ! "), ("!\n", " ! "), (" '", " ' "), ("\n'", " ' "), ("' ", " ' "), ("'\n", " ' ")]
 _STOPS = frozenset(".,;:!?\"'") | {_SEPARATOR}
 _CONJUNCTIONS = frozenset(
     ["but", "maar", "and", "en", "or", "of", "because", "omdat", "want", "so", "dus"])
@@ -61,7 +61,7 @@ def tokenise_joined(blob: str) -> list[str]:
     the scope of a negation and delimit a quotation. ``str.replace`` and ``str.split`` do
     the work, so the cost per message stays in C.
     """
-    blob = _NOISE.sub(" ", blob.replace("\x1e", _SEPARATOR)) + " "
+    blob = " " + _NOISE.sub(" ", blob.replace("\x1e", _SEPARATOR)) + " "
     for mark, padded in _PADDED:
         if mark in blob:
             blob = blob.replace(mark, padded)
