@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="precision, recall, F1 and ROC-AUC on a "
                                                "labelled CSV (default: the functional suite)")
     evaluate.add_argument("--data", type=Path, help="CSV with text,label[,lang,"
-                                                   "functionality,categories]")
+                                                   "functionality,categories], or the word "
+                                                   "'validation' for the held-out split of "
+                                                   "the training data")
     evaluate.add_argument("--model", type=Path, help="model artifact (.joblib)")
     evaluate.add_argument("--plots", type=Path, metavar="DIR",
                           help="also write precision-recall, calibration and confusion-"
@@ -56,6 +58,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def validation_rows() -> list[dict]:
+    """The validation split of the training data, as rows for the evaluation report."""
+    from classifier.data import load_training_data
+    from classifier.train import is_validation
+
+    return [{"text": e.text, "y": e.label, "lang": e.lang, "functionality": e.functionality,
+             "categories": ";".join(c for c, v in e.categories.items() if v == 1)}
+            for e in load_training_data() if is_validation(e.group)]
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print the evaluation report for a labelled CSV."""
     import numpy as np
@@ -71,7 +83,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = _load(args.model)
     path = args.data or default_suite_path()
     try:
-        rows = read_labelled(path)
+        rows = validation_rows() if str(path) == "validation" else read_labelled(path)
     except (OSError, ValueError, KeyError) as error:
         print(f"haven: cannot read {path}: {error}", file=sys.stderr)
         return EXIT_USAGE
