@@ -1,4 +1,4 @@
-"""The ``haven`` command: classify, evaluate and train (the Slack app comes later)."""
+"""The ``haven`` command: serve the Slack app, run the demo, classify, evaluate, train."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ EXIT_USAGE = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="haven", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the Slack app (settings from the environment and .env)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("demo", help="the whole flow offline, against a built-in Slack double, "
+                                "printed as each person sees it")
 
     classify = sub.add_parser("classify", help="score messages (arguments, or one per line "
                                                "on standard input) and print JSON lines")
@@ -115,7 +120,57 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train}
+def _settings():
+    from bot.config import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def configure_logging(level: str) -> None:
+    """Only the entry point configures logging. Slack's libraries may log request bodies at
+    DEBUG (message text, tokens), so they never log below INFO."""
+    import logging
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "waitress"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the app until interrupted."""
+    from bot.server import serve
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    serve(settings)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply the database migrations."""
+    from bot.storage.db import make_engine, migrate
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    migrate(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The offline demo."""
+    from bot.demo import run
+
+    configure_logging("WARNING")
+    return run()
+
+
+COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train,
+            "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,185 @@
+"""One settings object, read once from the environment and ``.env``, validated loudly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATA_DIR = "var"
+KEY_FILE_NAME = "haven.key"
+PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-signing-secret"}
+GET_TOKENS = ("Slack app settings (https://api.slack.com/apps) -> your app -> "
+              "'OAuth & Permissions' (bot token) or 'Basic Information' (signing secret, "
+              "app-level token)")
+GENERATE_KEY = ('python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"')
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Haven needs to run, validated."""
+
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None
+    slack_api_url: str
+    port: int
+    database_url: str
+    encryption_keys: tuple[str, ...]
+    log_level: str
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is given, else HTTP."""
+        return self.slack_app_token is not None
+
+    def __repr__(self) -> str:  # never print secrets, even by accident
+        return (f"Settings(api={self.slack_api_url!r}, port={self.port}, "
+                f"database={_redact_url(self.database_url)!r}, socket_mode={self.socket_mode},"
+                f" log_level={self.log_level!r})")
+
+
+def _redact_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(parsed.password, "***")
+    return url
+
+
+def read_environment(env: Mapping[str, str] | None = None,
+                     dotenv_path: str | Path | None = ".env") -> dict[str, str]:
+    """The ``.env`` file's values, overridden by the environment (the environment wins)."""
+    values: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if env is None else env)
+    return values
+
+
+def _required(values: Mapping[str, str], name: str, prefix: str | None, how: str) -> str:
+    value = values.get(name, "").strip()
+    if value.lower() in PLACEHOLDERS:
+        raise SettingsError(f"{name} is not set. {how}")
+    if prefix and not value.startswith(prefix):
+        raise SettingsError(f"{name} must start with '{prefix}' (got a value that does not). "
+                            f"{how}")
+    return value
+
+
+def _api_url(values: Mapping[str, str]) -> str:
+    url = values.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    parsed = urlparse(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _port(values: Mapping[str, str]) -> int:
+    raw = values.get("PORT", "").strip() or "3000"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"PORT must be a number from 1 to 65535 (got {raw!r})")
+    return int(raw)
+
+
+def _database_url(values: Mapping[str, str]) -> str:
+    url = values.get("DATABASE_URL", "").strip()
+    if not url:
+        folder = Path(values.get("HAVEN_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+        return f"sqlite:///{(folder / 'haven.db').resolve()}"
+    if "://" not in url:
+        raise SettingsError("DATABASE_URL must be a SQLAlchemy URL such as "
+                            "sqlite:///var/haven.db or postgresql+psycopg://user:pw@host/db")
+    return url
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite URL, or ``None`` for another database or an in-memory one."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _check_keys(raw: str) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise SettingsError(
+                "HAVEN_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+                f"(32 url-safe base64-encoded bytes). Generate one with: {GENERATE_KEY}"
+            ) from None
+    return keys
+
+
+def _encryption_keys(values: Mapping[str, str], database_url: str) -> tuple[str, ...]:
+    raw = values.get("HAVEN_ENCRYPTION_KEY", "").strip()
+    if raw:
+        return _check_keys(raw)
+    db_file = sqlite_path(database_url)
+    if db_file is None:
+        raise SettingsError("HAVEN_ENCRYPTION_KEY is required with this DATABASE_URL. "
+                            f"Generate one with: {GENERATE_KEY} (keep it secret and backed "
+                            "up: without it the stored evidence cannot be read)")
+    return (_key_file(db_file.parent / KEY_FILE_NAME),)
+
+
+def _key_file(path: Path) -> str:
+    """Read, or create with mode 0600, the key file that sits beside a SQLite database."""
+    from cryptography.fernet import Fernet
+
+    if path.is_file():
+        return _check_keys(path.read_text(encoding="ascii").strip())[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(Fernet.generate_key().decode() + "\n")
+    log.warning("HAVEN_ENCRYPTION_KEY is not set: created the key file %s (mode 0600). Back "
+                "it up, or set HAVEN_ENCRYPTION_KEY; without it the evidence is unreadable.",
+                path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _log_level(values: Mapping[str, str]) -> str:
+    level = (values.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL "
+                            f"(got {level!r})")
+    return level
+
+
+def load_settings(env: Mapping[str, str] | None = None,
+                  dotenv_path: str | Path | None = ".env") -> Settings:
+    """Read and validate every setting; raise :class:`SettingsError` naming the first bad one."""
+    values = read_environment(env, dotenv_path)
+    app_token = values.get("SLACK_APP_TOKEN", "").strip() or None
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError(f"SLACK_APP_TOKEN must start with 'xapp-'. {GET_TOKENS}")
+    database_url = _database_url(values)
+    return Settings(
+        slack_bot_token=_required(values, "SLACK_BOT_TOKEN", "xoxb-", GET_TOKENS),
+        slack_signing_secret=_required(values, "SLACK_SIGNING_SECRET", None, GET_TOKENS),
+        slack_app_token=app_token,
+        slack_api_url=_api_url(values),
+        port=_port(values),
+        database_url=database_url,
+        encryption_keys=_encryption_keys(values, database_url),
+        log_level=_log_level(values),
+    )

@@ -1,0 +1,137 @@
+"""Haven end to end on this machine: the real app and server, a Slack double, and what each
+person sees. ``haven demo`` prints it; the tests use :class:`LocalHaven` the same way."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+
+from bot import render
+from bot.blocks import (
+    CONFIDANT_BLOCK,
+    CONFIDANT_INPUT,
+    NAME_BLOCK,
+    NAME_INPUT,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    REPORT_BUTTON,
+)
+from bot.config import load_settings
+from bot.server import EVENTS_PATH, make_server, prepare
+from bot.slack_double import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    SlackDouble,
+    SlackPlayer,
+    Workspace,
+    wait_for,
+)
+
+ADMIN, CONFIDANT, TARGET, AUTHOR = "U0ADMIN01", "U0VERTR01", "U0SANNE01", "U0MARK001"
+GENERAL, TEAM_CHANNEL = "C0GENERAL", "C0SALES01"
+
+
+def sample_workspace() -> Workspace:
+    """A small company: an admin, a confidant, and two colleagues."""
+    workspace = Workspace()
+    workspace.add_user(ADMIN, "Aisha (admin)", admin=True)
+    workspace.add_user(CONFIDANT, "Ingrid (vertrouwenspersoon)")
+    workspace.add_user(TARGET, "Sanne")
+    workspace.add_user(AUTHOR, "Mark")
+    workspace.add_channel(GENERAL, "general", member=True)
+    workspace.add_channel(TEAM_CHANNEL, "sales")
+    workspace.add_channel("C0PRIVATE1", "hr-private", private=True)
+    return workspace
+
+
+class LocalHaven:
+    """Haven served over HTTP on loopback, talking to a :class:`SlackDouble`."""
+
+    def __init__(self, folder: Path, workspace: Workspace | None = None,
+                 env: dict[str, str] | None = None, model_loader=None):
+        self.folder = Path(folder)
+        self.double = SlackDouble(workspace or sample_workspace())
+        self.env = env or {}
+        self.model_loader = model_loader
+
+    def __enter__(self) -> LocalHaven:
+        self.double.start()
+        self.settings = load_settings(env={
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.double.api_url,
+            "DATABASE_URL": f"sqlite:///{self.folder / 'haven.db'}", **self.env},
+            dotenv_path=None)
+        self.haven, self.bolt = prepare(self.settings, self.model_loader)
+        self.server = make_server(self.settings, self.bolt, host="127.0.0.1", port=0)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.player = SlackPlayer(self.url + EVENTS_PATH, self.double)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+        self.server.task_dispatcher.shutdown()
+        self.double.stop()
+        self.haven.engine.dispose()
+
+
+def _names(double: SlackDouble) -> dict[str, str]:
+    names = {u: d["real_name"] for u, d in double.workspace.users.items()}
+    names.update({c: d["name"] for c, d in double.workspace.channels.items()})
+    return names
+
+
+def run(out=print) -> int:
+    """The whole flow, printed as each person sees it. Returns 0 when every step worked."""
+    logging.getLogger().setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory() as folder, LocalHaven(Path(folder)) as local:
+        double, player, names = local.double, local.player, _names(local.double)
+
+        def show(who: str, text: str) -> None:
+            out(f"\n--- {who} sees ---\n{text}")
+
+        out("Haven demo: an admin sets Haven up, a hurtful message is posted, the person it "
+            "is aimed at reports it to a confidant. Everything below runs through Haven's "
+            "real HTTP endpoint with signed requests, against a local Slack double.")
+        for command in (f"watch <#{GENERAL}|general>", f"confidant add <@{CONFIDANT}>"):
+            out(f"\n> Aisha types: /haven {command}")
+            player.command(ADMIN, command)
+            wait_for(lambda n=len(double.responses): len(double.responses) > n)
+            show("Aisha (only she)", render.mrkdwn(double.responses[-1]["text"], names))
+        text = f"<@{TARGET}> nobody wants you on this team, just quit already"
+        out(f"\n> Mark posts in #general: {render.mrkdwn(text, names)}")
+        player.message(AUTHOR, GENERAL, text)
+        notice = wait_for(lambda: double.dms_to(TARGET))
+        if not notice:
+            out("!! no notice arrived")
+            return 1
+        show("Sanne, in a DM from Haven (nobody else is told)",
+             render.blocks(notice[-1]["blocks"], names))
+        out("\n> Sanne presses [ Report to a confidant ]")
+        player.click(TARGET, notice[-1], REPORT_BUTTON)
+        modal = wait_for(lambda: double.views)
+        show("Sanne, in a modal", render.view(modal[-1]["view"], names))
+        out("\n> Sanne picks Ingrid, adds a note, shares her name, and presses [ Send ]")
+        player.submit(TARGET, modal[-1]["view"], {
+            CONFIDANT_BLOCK: {CONFIDANT_INPUT: {"type": "static_select",
+                                                "selected_option": {"value": CONFIDANT}}},
+            NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input",
+                                      "value": "This is the third time this week."}},
+            NAME_BLOCK: {NAME_INPUT: {"type": "checkboxes",
+                                      "selected_options": [{"value": "share"}]}}})
+        case = wait_for(lambda: double.dms_to(CONFIDANT))
+        confirmation = wait_for(lambda: len(double.dms_to(TARGET)) > 1)
+        if not case or not confirmation:
+            out("!! the case was not delivered")
+            return 1
+        show("Ingrid, the confidant, in a DM from Haven", render.blocks(case[-1]["blocks"],
+                                                                        names))
+        show("Sanne, in a DM from Haven", render.blocks(double.dms_to(TARGET)[-1]["blocks"],
+                                                        names))
+        posted = [m for m in double.messages if not m["channel"].startswith("D")]
+        out(f"\nMessages Haven posted in channels: {len(posted)}. DMs to Mark (the author): "
+            f"{len(double.dms_to(AUTHOR))}.")
+    return 0

@@ -1,0 +1,31 @@
+"""Events API: messages in watched channels, and the App Home."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot import home
+
+EVENTS = ("message", "app_home_opened")
+
+
+def register(app: App) -> None:
+    app.event("message")(on_message)
+    app.event("app_home_opened")(on_home_opened)
+
+
+def on_message(body: dict, event: dict, context, client) -> None:
+    """Runs after the ack: judge the message, flag it, notify the people it concerns."""
+    haven = context["haven"]
+    team_id = context.team_id or body.get("team_id") or ""
+    haven.handle_message(gateway=haven.gateway(client, team_id), team_id=team_id,
+                         event_id=str(body.get("event_id") or ""), event=event,
+                         bot_user_id=context.bot_user_id)
+
+
+def on_home_opened(event: dict, context, client) -> None:
+    """Show the App Home: how Haven works and who the confidants are."""
+    if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
+        return
+    haven = context["haven"]
+    home.publish(haven, haven.gateway(client, context.team_id or ""), event["user"])

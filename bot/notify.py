@@ -1,0 +1,130 @@
+"""The only code that calls the Slack Web API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.models.views import View
+
+log = logging.getLogger(__name__)
+
+USER_CACHE_SECONDS = 300
+
+
+def quiet_logger(name: str) -> logging.Logger:
+    """A logger for Slack's libraries that never goes below INFO: at DEBUG they log request
+    and response bodies (message text, evidence), whatever LOG_LEVEL says."""
+    logger = logging.getLogger(name)
+    logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    return logger
+
+
+def make_client(token: str, api_url: str) -> WebClient:
+    """A Web API client aimed at ``api_url`` that retries rate limits and server errors."""
+    return WebClient(token=token, base_url=api_url, timeout=10,
+                     logger=quiet_logger("haven.slack_sdk"), retry_handlers=[
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ])
+
+
+class UserCache:
+    """users.info answers for a few minutes: admin checks and names are asked often."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users: dict[tuple[str, str], tuple[float, dict]] = {}
+
+    def get(self, key: tuple[str, str]) -> dict | None:
+        with self._lock:
+            hit = self._users.get(key)
+        return hit[1] if hit and time.monotonic() - hit[0] < USER_CACHE_SECONDS else None
+
+    def put(self, key: tuple[str, str], user: dict) -> None:
+        with self._lock:
+            self._users[key] = (time.monotonic(), user)
+
+
+class SlackGateway:
+    """Haven's Slack calls, on one workspace's client."""
+
+    def __init__(self, client: WebClient, users: UserCache, team_id: str = ""):
+        self.client = client
+        self.users = users
+        self.team_id = team_id
+
+    def user(self, user_id: str) -> dict:
+        """users.info (cached); an empty dict when Slack cannot say."""
+        cached = self.users.get((self.team_id, user_id))
+        if cached is not None:
+            return cached
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+            return {}
+        self.users.put((self.team_id, user_id), user)
+        return user
+
+    def is_admin(self, user_id: str) -> bool:
+        """Workspace admins and owners may configure Haven."""
+        user = self.user(user_id)
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def name(self, user_id: str) -> str:
+        """A person's display name, falling back to their real name or id."""
+        user = self.user(user_id)
+        profile = user.get("profile") or {}
+        return (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+                or user.get("name") or user_id)
+
+    def channel(self, channel_id: str) -> dict | None:
+        """conversations.info, or None if Haven cannot see the channel."""
+        try:
+            return self.client.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as error:
+            log.info("conversations.info failed for %s: %s", channel_id,
+                     error.response.get("error"))
+            return None
+
+    def join(self, channel_id: str) -> str | None:
+        """Join a public channel; the Slack error code if that failed."""
+        try:
+            self.client.conversations_join(channel=channel_id)
+        except SlackApiError as error:
+            return str(error.response.get("error"))
+        return None
+
+    def permalink(self, channel_id: str, ts: str) -> str | None:
+        """A link to a message, or None if Slack cannot give one now."""
+        try:
+            return self.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
+        except SlackApiError as error:
+            log.info("chat.getPermalink failed for %s: %s", channel_id,
+                     error.response.get("error"))
+            return None
+
+    def send_dm(self, user_id: str, text: str, blocks: list) -> tuple[str, str]:
+        """A direct message from Haven; (channel, ts). Raises SlackApiError on failure."""
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                unfurl_links=False, unfurl_media=False)
+        return channel, response["ts"]
+
+    def update(self, channel: str, ts: str, text: str, blocks: list) -> None:
+        """Replace a message Haven sent."""
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def open_view(self, trigger_id: str, view: View) -> None:
+        """Open a modal for the person who clicked."""
+        self.client.views_open(trigger_id=trigger_id, view=view)

@@ -1,0 +1,383 @@
+"""A Slack stand-in for tests and ``haven demo``: the Web API over real HTTP, and a player
+that sends Haven signed requests exactly as Slack signs them.
+
+The double keeps a small workspace (people, channels), answers the Web API methods Haven
+uses, checks the bot token and Block Kit limits, records every call, and can be told to
+fail a method (HTTP 429 with ``Retry-After``, 500, or a Slack error) a number of times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0HAVEN01"
+BOT_USER_ID = "U0HAVENBOT"
+BOT_TOKEN = "xoxb-test-haven-double-token"
+SIGNING_SECRET = "test-signing-secret-for-the-double"
+
+LIMITS = {"message_blocks": 50, "modal_blocks": 100, "section_text": 3000, "header": 150,
+          "button": 75, "option": 75, "options": 100, "title": 24, "metadata": 3000,
+          "message_text": 40000}
+
+
+class BlockKitError(ValueError):
+    """A payload Slack would reject (``invalid_blocks``)."""
+
+
+def check_blocks(items, limit: int) -> None:
+    """Raise BlockKitError where Slack would refuse these blocks."""
+    if not isinstance(items, list) or len(items) > limit:
+        raise BlockKitError(f"at most {limit} blocks")
+    for block in items:
+        kind = block.get("type")
+        text = (block.get("text") or {}).get("text", "")
+        if kind == "section" and len(text) > LIMITS["section_text"]:
+            raise BlockKitError("section text over 3000 characters")
+        if kind == "header" and len(text) > LIMITS["header"]:
+            raise BlockKitError("header over 150 characters")
+        for element in block.get("elements", []) + [block.get("element") or {}]:
+            if element.get("type") == "button" and \
+                    len(element["text"]["text"]) > LIMITS["button"]:
+                raise BlockKitError("button text over 75 characters")
+            options = element.get("options") or []
+            if len(options) > LIMITS["options"] or any(
+                    len(o["text"]["text"]) > LIMITS["option"] for o in options):
+                raise BlockKitError("too many or too long options")
+
+
+@dataclass
+class Fault:
+    """How a method should fail, and how many more times."""
+
+    times: int
+    status: int = 429
+    error: str | None = None
+    retry_after: int = 1
+
+
+@dataclass
+class Workspace:
+    """The people and channels the double knows."""
+
+    users: dict[str, dict] = field(default_factory=dict)
+    channels: dict[str, dict] = field(default_factory=dict)
+
+    def add_user(self, user_id: str, name: str, *, admin: bool = False, bot: bool = False):
+        self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name.lower(),
+                               "real_name": name, "is_admin": admin, "is_owner": False,
+                               "is_bot": bot, "profile": {"display_name": name,
+                                                          "real_name": name}}
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False,
+                    member: bool = False):
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_private": private,
+                                     "is_channel": not private, "is_member": member}
+
+
+class SlackDouble:
+    """The Web API at ``self.api_url``; start() it, stop() it."""
+
+    def __init__(self, workspace: Workspace | None = None, token: str = BOT_TOKEN):
+        self.workspace = workspace or Workspace()
+        self.token = token
+        self.calls: list[tuple[str, dict]] = []
+        self.messages: list[dict] = []
+        self.views: list[dict] = []
+        self.homes: list[dict] = []
+        self.responses: list[dict] = []
+        self.faults: dict[str, Fault] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> SlackDouble:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802  (http.server's name)
+                double._handle(self)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def response_url(self) -> str:
+        return f"{self.base_url}/respond/{next(self._ts)}"
+
+    # -- control ----------------------------------------------------------------------
+    def fail(self, method: str, *, times: int = 1, status: int = 429, error: str | None = None,
+             retry_after: int = 1) -> None:
+        """Make ``method`` fail the next ``times`` calls."""
+        self.faults[method] = Fault(times, status, error, retry_after)
+
+    def calls_to(self, method: str) -> list[dict]:
+        with self._lock:
+            return [args for name, args in self.calls if name == method]
+
+    def dms_to(self, user_id: str) -> list[dict]:
+        """Messages Haven sent in its DM with ``user_id``."""
+        with self._lock:
+            return [m for m in self.messages if m["channel"] == "D" + user_id]
+
+    def channel_messages(self, channel_id: str) -> list[dict]:
+        with self._lock:
+            return [m for m in self.messages if m["channel"] == channel_id]
+
+    # -- HTTP -------------------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length).decode("utf-8") if length else ""
+        path = urllib.parse.urlparse(request.path)
+        if path.path.startswith("/respond/"):
+            with self._lock:
+                self.responses.append(json.loads(raw or "{}"))
+            return self._send(request, 200, {"ok": True})
+        method = path.path.removeprefix("/api/")
+        args = self._args(request, raw, path.query)
+        with self._lock:
+            self.calls.append((method, args))
+            fault = self.faults.get(method)
+            if fault and fault.times > 0:
+                fault.times -= 1
+            else:
+                fault = None
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
+            return self._send(request, fault.status,
+                              {"ok": False, "error": fault.error or "ratelimited"}, headers)
+        auth = request.headers.get("Authorization", "")
+        if auth != f"Bearer {self.token}" and args.get("token") != self.token:
+            return self._send(request, 200, {"ok": False, "error": "invalid_auth"})
+        try:
+            body = getattr(self, "api_" + method.replace(".", "_"))(args)
+        except AttributeError:
+            body = {"ok": False, "error": "unknown_method"}
+        except BlockKitError as error:
+            body = {"ok": False, "error": "invalid_blocks", "detail": str(error)}
+        except KeyError as error:
+            body = {"ok": False, "error": f"missing_argument_{error.args[0]}"}
+        self._send(request, 200, body)
+
+    @staticmethod
+    def _args(request, raw: str, query: str) -> dict:
+        if "json" in (request.headers.get("Content-Type") or ""):
+            args = json.loads(raw or "{}")
+        else:
+            args = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+        args.update({k: v[0] for k, v in urllib.parse.parse_qs(query).items()})
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    @staticmethod
+    def _send(request, status: int, body: dict, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            request.send_header(key, value)
+        request.end_headers()
+        request.wfile.write(data)
+
+    # -- Web API methods --------------------------------------------------------------
+    def api_auth_test(self, args):
+        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "B0HAVEN01", "team_id": TEAM_ID,
+                "team": "Acme", "user": "haven", "url": "https://acme.slack.com/"}
+
+    def api_users_info(self, args):
+        user = self.workspace.users.get(args["user"])
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def api_conversations_info(self, args):
+        channel = self.workspace.channels.get(args["channel"])
+        return {"ok": True, "channel": channel} if channel else \
+            {"ok": False, "error": "channel_not_found"}
+
+    def api_conversations_join(self, args):
+        channel = self.workspace.channels.get(args["channel"])
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel["is_private"]:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        channel["is_member"] = True
+        return {"ok": True, "channel": channel}
+
+    def api_conversations_open(self, args):
+        users = args["users"] if isinstance(args["users"], str) else ",".join(args["users"])
+        if users not in self.workspace.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users}}
+
+    def api_conversations_replies(self, args):
+        parent = [m for m in self.messages
+                  if m["channel"] == args["channel"] and m["ts"] == args["ts"]]
+        return {"ok": True, "messages": parent}
+
+    def api_chat_postMessage(self, args):  # noqa: N802  (Slack's method name)
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        if len(args.get("text") or "") > LIMITS["message_text"]:
+            return {"ok": False, "error": "msg_too_long"}
+        check_blocks(args.get("blocks") or [], LIMITS["message_blocks"])
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        with self._lock:
+            self.messages.append({"channel": args["channel"], "text": args.get("text", ""),
+                                  "blocks": args.get("blocks") or [], "ts": ts})
+        return {"ok": True, "channel": args["channel"], "ts": ts}
+
+    def api_chat_update(self, args):
+        check_blocks(args.get("blocks") or [], LIMITS["message_blocks"])
+        with self._lock:
+            for message in self.messages:
+                if message["channel"] == args["channel"] and message["ts"] == args["ts"]:
+                    message.update(text=args.get("text", ""), blocks=args.get("blocks") or [])
+                    return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def api_chat_getPermalink(self, args):  # noqa: N802  (Slack's method name)
+        ts = args["message_ts"].replace(".", "")
+        return {"ok": True, "permalink": f"https://acme.slack.com/archives/{args['channel']}/p{ts}"}
+
+    def api_views_open(self, args):
+        view = args["view"]
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if len(view["title"]["text"]) > LIMITS["title"] or \
+                len(view.get("private_metadata") or "") > LIMITS["metadata"]:
+            return {"ok": False, "error": "invalid_arguments"}
+        check_blocks(view["blocks"], LIMITS["modal_blocks"])
+        with self._lock:
+            self.views.append({"trigger_id": args["trigger_id"], "view": view,
+                               "id": f"V{next(self._ts):08d}"})
+        return {"ok": True, "view": {**view, "id": self.views[-1]["id"]}}
+
+    def api_views_publish(self, args):
+        check_blocks(args["view"]["blocks"], LIMITS["modal_blocks"])
+        with self._lock:
+            self.homes.append({"user_id": args["user_id"], "view": args["view"]})
+        return {"ok": True}
+
+
+class SlackPlayer:
+    """Sends Haven what Slack would send, signed with the signing secret."""
+
+    def __init__(self, events_url: str, double: SlackDouble,
+                 signing_secret: str = SIGNING_SECRET, team_id: str = TEAM_ID):
+        self.url = events_url
+        self.double = double
+        self.verifier = SignatureVerifier(signing_secret)
+        self.team_id = team_id
+        self._ids = itertools.count(1)
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, headers: dict | None = None) -> tuple[int, str]:
+        """POST a body as Slack does; returns (status, response body)."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        sign = signature or self.verifier.generate_signature(timestamp=stamp, body=body)
+        request = urllib.request.Request(self.url, data=body.encode(), method="POST", headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sign, **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def event(self, event: dict, *, event_id: str | None = None, **kw) -> tuple[int, str]:
+        """An Events API callback."""
+        body = {"token": "legacy", "team_id": self.team_id, "api_app_id": "A0HAVEN01",
+                "type": "event_callback", "event": event,
+                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER_ID,
+                                    "is_bot": True}]}
+        return self.post(json.dumps(body), "application/json", **kw)
+
+    def message(self, user: str, channel: str, text: str, **extra) -> tuple[int, str]:
+        """A new message in a channel."""
+        ts = extra.pop("ts", f"{int(time.time())}.{next(self._ids):06d}")
+        event = {"type": "message", "user": user, "channel": channel, "text": text, "ts": ts,
+                 "channel_type": "channel", **extra}
+        return self.event(event)
+
+    def command(self, user: str, text: str, *, channel: str = "C0GENERAL") -> tuple[int, str]:
+        """``/haven <text>``."""
+        form = {"token": "legacy", "team_id": self.team_id, "channel_id": channel,
+                "user_id": user, "command": "/haven", "text": text,
+                "response_url": self.double.response_url(),
+                "trigger_id": f"trig.{next(self._ids)}", "api_app_id": "A0HAVEN01"}
+        return self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+
+    def _interactive(self, payload: dict) -> tuple[int, str]:
+        payload = {"team": {"id": self.team_id}, "api_app_id": "A0HAVEN01",
+                   "trigger_id": f"trig.{next(self._ids)}", **payload}
+        return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                         "application/x-www-form-urlencoded")
+
+    def click(self, user: str, message: dict, action_id: str) -> tuple[int, str]:
+        """Press the button ``action_id`` of a message Haven sent."""
+        for block in message["blocks"]:
+            for element in block.get("elements", []):
+                if element.get("action_id") == action_id:
+                    action = {**element, "block_id": block.get("block_id", ""),
+                              "action_ts": str(time.time())}
+                    return self._interactive({
+                        "type": "block_actions", "user": {"id": user},
+                        "channel": {"id": message["channel"]},
+                        "container": {"type": "message", "message_ts": message["ts"]},
+                        "message": {"ts": message["ts"], "blocks": message["blocks"]},
+                        "actions": [action]})
+        raise LookupError(f"no button {action_id}")
+
+    def shortcut(self, user: str, channel: str, message: dict,
+                 callback_id: str) -> tuple[int, str]:
+        """Use a message shortcut on ``message``."""
+        return self._interactive({"type": "message_action", "callback_id": callback_id,
+                                  "user": {"id": user}, "channel": {"id": channel},
+                                  "message": message, "response_url": self.double.response_url(),
+                                  "message_ts": message.get("ts")})
+
+    def submit(self, user: str, view: dict, values: dict) -> tuple[int, str]:
+        """Submit a modal Haven opened, with ``values`` as Slack's ``state.values``."""
+        return self._interactive({"type": "view_submission", "user": {"id": user},
+                                  "view": {**view, "state": {"values": values}}})
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02):
+    """Poll until ``predicate()`` is truthy (Haven works after the ack); return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -1,0 +1,1 @@
+"""Storage: tables, sessions, queries and evidence encryption."""

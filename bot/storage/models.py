@@ -1,0 +1,149 @@
+"""All of Haven's tables. Every row carries the workspace (``team_id``) it belongs to.
+
+Message text, evidence, notes and relay messages are stored only encrypted (``*_cipher``
+columns, see :mod:`bot.storage.crypto`); unflagged messages are never stored at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (stored as UTC)."""
+    return datetime.now(UTC)
+
+
+class TeamSetting(SQLModel, table=True):
+    """A workspace setting (threshold, retention, ...) as text."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=1000)
+
+
+class WatchedChannel(SQLModel, table=True):
+    """A channel an admin opted in; Haven reads no other channel."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=100)
+    threshold: float | None = None
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Confidant(SQLModel, table=True):
+    """A person on the confidant roster."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    active: bool = True
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Admin(SQLModel, table=True):
+    """An admin who configured Haven: reminded when something needs an admin."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Evidence(SQLModel, table=True):
+    """An encrypted snapshot: message text, author, channel, time, permalink, note."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Flag(SQLModel, table=True):
+    """A message in a watched channel that scored above the threshold."""
+
+    __table_args__ = (UniqueConstraint("team_id", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    event_id: str = Field(max_length=64)
+    channel_id: str = Field(max_length=32)
+    message_ts: str = Field(max_length=32)
+    author_id: str = Field(max_length=32)
+    score: float
+    categories: str = Field(default="", max_length=200)
+    evidence_id: int = Field(foreign_key="evidence.id")
+    status: str = Field(default="open", max_length=20)  # open | reported | dismissed
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Notice(SQLModel, table=True):
+    """A private notice due to one affected person; sent exactly once."""
+
+    __table_args__ = (UniqueConstraint("flag_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    flag_id: int = Field(foreign_key="flag.id", index=True)
+    user_id: str = Field(max_length=32)
+    status: str = Field(default="pending", max_length=20)  # pending | sent | failed
+    attempts: int = 0
+    dm_channel: str | None = Field(default=None, max_length=32)
+    dm_ts: str | None = Field(default=None, max_length=32)
+    sent_at: datetime | None = None
+
+
+class Case(SQLModel, table=True):
+    """A report to a confidant. Only its reporter and its confidant ever see it."""
+
+    __table_args__ = (UniqueConstraint("team_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    number: str = Field(max_length=16)
+    reporter_id: str = Field(max_length=32)
+    confidant_id: str | None = Field(default=None, max_length=32)
+    show_name: bool = False
+    flag_id: int | None = Field(default=None, foreign_key="flag.id")
+    evidence_id: int = Field(foreign_key="evidence.id")
+    note_cipher: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: str = Field(default="open", max_length=30)  # open | awaiting_confidant | ...
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+
+
+class Feedback(SQLModel, table=True):
+    """"Not a problem" from an affected person: feedback for the model, nothing more."""
+
+    __table_args__ = (UniqueConstraint("flag_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    flag_id: int = Field(foreign_key="flag.id")
+    user_id: str = Field(max_length=32)
+    verdict: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Events already handled: Slack retries, and several instances may receive one."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Every access to evidence: who, what, when (never the content)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=40)
+    subject: str = Field(max_length=64)

@@ -1,0 +1,1 @@
+"""Alembic migrations for Haven's database; installed as ``haven_migrations``."""

@@ -1,0 +1,291 @@
+"""The Slack app end to end: signed requests in, Web API calls out, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.request
+
+from sqlmodel import Session, select
+
+from bot import render
+from bot.blocks import DISMISS_BUTTON, REPORT_BUTTON, REPORT_SHORTCUT
+from bot.demo import ADMIN, AUTHOR, CONFIDANT, GENERAL, TARGET, TEAM_CHANNEL
+from bot.slack_double import BOT_USER_ID, wait_for
+from bot.storage.models import Case, Evidence, Feedback, Flag, Notice, WatchedChannel
+from tests.scenarios import command, latest_view, report_values, set_up
+
+HURTFUL = "nobody wants you on this team, just quit already"
+
+
+def rows(local, table) -> list:
+    with Session(local.haven.engine) as session:
+        return list(session.exec(select(table)))
+
+
+def hurtful_message(local, target: str = TARGET, **extra) -> list[dict]:
+    """Mark posts a hurtful message at ``target`` in #general; returns the target's DMs."""
+    status, _ = local.player.message(AUTHOR, GENERAL, f"<@{target}> {HURTFUL}", **extra)
+    assert status == 200
+    return wait_for(lambda: local.double.dms_to(target))
+
+
+# -- configuration ------------------------------------------------------------------------
+def test_admin_watches_a_public_channel_and_haven_joins_it(local):
+    reply = command(local, ADMIN, f"watch <#{TEAM_CHANNEL}|sales>")
+    assert "now watches" in reply
+    assert [c["channel"] for c in local.double.calls_to("conversations.join")] == [TEAM_CHANNEL]
+    assert [r.channel_id for r in rows(local, WatchedChannel)] == [TEAM_CHANNEL]
+
+
+def test_a_private_channel_asks_the_admin_to_invite_haven(local):
+    reply = command(local, ADMIN, "watch <#C0PRIVATE1|hr-private>")
+    assert "private channel" in reply and "/invite" in reply
+    assert not local.double.calls_to("conversations.join")
+
+
+def test_non_admins_are_refused_politely_and_nothing_changes(local):
+    for text in (f"watch <#{GENERAL}|general>", f"confidant add <@{AUTHOR}>", "status",
+                 "threshold 0.1"):
+        reply = command(local, TARGET, text)
+        assert reply.startswith("Sorry, only workspace admins")
+    assert rows(local, WatchedChannel) == []
+
+
+def test_help_is_for_everyone_and_admins_see_more(local):
+    assert "/haven report" in command(local, TARGET, "help")
+    assert "/haven watch" not in command(local, TARGET, "help")
+    assert "/haven watch" in command(local, ADMIN, "help")
+    assert "don't know" in command(local, TARGET, "frobnicate")
+
+
+def test_confidants_unwatch_and_status(local):
+    set_up(local)
+    status = command(local, ADMIN, "status")
+    assert f"<#{GENERAL}>" in status and f"<@{CONFIDANT}>" in status
+    assert "fewer than 5" in status  # small counts are never shown
+    assert "no longer offered" in command(local, ADMIN, f"confidant remove <@{CONFIDANT}|x>")
+    assert "no longer reads" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
+    assert "none yet" in command(local, ADMIN, "status")
+
+
+# -- detection and the private notice -------------------------------------------------------
+def test_a_hurtful_message_privately_notifies_the_person_it_mentions(local):
+    set_up(local)
+    notices = hurtful_message(local)
+    assert len(notices) == 1
+    shown = render.blocks(notices[0]["blocks"])
+    assert "may be hurtful to you" in shown
+    assert "[ Report to a confidant ]" in shown and "[ Not a problem ]" in shown
+    assert "https://acme.slack.com/archives/C0GENERAL/" in shown
+    # Nobody else learns anything: nothing in the channel, nothing to the author.
+    assert local.double.channel_messages(GENERAL) == []
+    assert local.double.dms_to(AUTHOR) == []
+    assert not local.double.calls_to("reactions.add")
+
+
+def test_evidence_is_stored_encrypted_before_the_notice(local):
+    set_up(local)
+    hurtful_message(local)
+    flag, = rows(local, Flag)
+    evidence = [e for e in rows(local, Evidence) if e.id == flag.evidence_id][0]
+    assert HURTFUL.encode() not in evidence.cipher
+    bundle = local.haven.vault.open(evidence.cipher)
+    assert bundle["text"].endswith(HURTFUL) and bundle["author"] == AUTHOR
+    assert bundle["permalink"].startswith("https://") and len(evidence.sha256) == 64
+    database = (local.folder / "haven.db").read_bytes()
+    assert HURTFUL.encode() not in database
+
+
+def test_a_thread_reply_notifies_the_author_of_the_parent(local):
+    set_up(local)
+    local.player.message(AUTHOR, GENERAL, "you are a pathetic useless idiot",
+                         thread_ts="1700000000.000100", parent_user_id=TARGET)
+    assert wait_for(lambda: local.double.dms_to(TARGET))
+
+
+def test_an_edit_that_turns_hurtful_is_judged(local):
+    set_up(local)
+    local.player.event({"type": "message", "subtype": "message_changed", "channel": GENERAL,
+                        "ts": "1700000001.000200",
+                        "message": {"type": "message", "user": AUTHOR,
+                                    "text": f"<@{TARGET}> you are a worthless moron",
+                                    "ts": "1700000000.000300"},
+                        "previous_message": {"user": AUTHOR, "text": "ok",
+                                             "ts": "1700000000.000300"}})
+    assert wait_for(lambda: local.double.dms_to(TARGET))
+
+
+def test_kind_messages_bots_and_unwatched_channels_are_left_alone(local):
+    set_up(local)
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> fucking great job on the demo!")
+    local.player.message(AUTHOR, TEAM_CHANNEL, f"<@{TARGET}> {HURTFUL}")  # not watched
+    local.player.event({"type": "message", "subtype": "bot_message", "bot_id": "B0OTHER",
+                        "channel": GENERAL, "text": f"<@{TARGET}> {HURTFUL}", "ts": "1.2"})
+    local.player.message(BOT_USER_ID, GENERAL, f"<@{TARGET}> {HURTFUL}")
+    hurtful_message(local, target=CONFIDANT)  # a marker: events are handled in order
+    time.sleep(0.3)
+    assert local.double.dms_to(TARGET) == []
+    assert len(rows(local, Flag)) == 1
+
+
+def test_slack_retries_of_one_event_give_one_flag_and_one_notice(local):
+    set_up(local)
+    event = {"type": "message", "user": AUTHOR, "channel": GENERAL, "ts": "1700000000.000900",
+             "text": f"<@{TARGET}> {HURTFUL}"}
+    for retry in range(3):
+        local.player.event(event, event_id="Ev0RETRY01",
+                           headers={"X-Slack-Retry-Num": str(retry)} if retry else None)
+    assert wait_for(lambda: local.double.dms_to(TARGET))
+    time.sleep(0.5)
+    assert len(rows(local, Flag)) == 1 and len(local.double.dms_to(TARGET)) == 1
+
+
+def test_user_text_cannot_ping_the_channel_or_disguise_a_link(local):
+    set_up(local)
+    text = (f"<@{TARGET}> <!channel> you are a disgusting idiot, read "
+            "<https://evil.example/steal|https://intranet.acme.nl/policy> *fake bold*")
+    local.player.message(AUTHOR, GENERAL, text)
+    notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
+    raw = json.dumps(notice["blocks"])
+    assert "<!channel>" not in raw and "<https://evil.example" not in raw
+    assert "https://intranet.acme.nl/policy (https://evil.example/steal)" in \
+        render.blocks(notice["blocks"])
+
+
+# -- the notice's buttons ----------------------------------------------------------------------
+def test_not_a_problem_is_recorded_as_feedback(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, DISMISS_BUTTON)
+    assert wait_for(lambda: rows(local, Feedback))
+    assert wait_for(lambda: "Thanks" in local.double.dms_to(TARGET)[0]["text"])
+
+
+def test_only_the_notified_person_can_use_the_notice(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(AUTHOR, notice, REPORT_BUTTON)  # forwarded, or a forged click
+    local.player.click(AUTHOR, notice, DISMISS_BUTTON)
+    time.sleep(0.5)
+    assert local.double.views == [] and rows(local, Feedback) == []
+
+
+# -- reporting --------------------------------------------------------------------------------
+def test_report_from_the_notice_reaches_the_confidant_anonymously(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, REPORT_BUTTON)
+    modal = latest_view(local)
+    assert "Ingrid (vertrouwenspersoon)" in render.view(modal)
+    local.player.submit(TARGET, modal, report_values(note="Third time this week"))
+    case_dm = wait_for(lambda: local.double.dms_to(CONFIDANT))[0]
+    shown = render.blocks(case_dm["blocks"])
+    assert HURTFUL in shown and "Third time this week" in shown and f"@{AUTHOR}" in shown
+    assert "chose not to share their name" in shown
+    assert TARGET not in json.dumps(case_dm)  # anonymous: no user id anywhere
+    confirmation = wait_for(lambda: len(local.double.dms_to(TARGET)) == 2)
+    assert confirmation
+    case, = rows(local, Case)
+    assert case.number in local.double.dms_to(TARGET)[-1]["text"]
+    assert rows(local, Flag)[0].status == "reported"
+
+
+def test_the_message_shortcut_reports_any_message_with_the_name(local):
+    set_up(local)
+    message = {"type": "message", "user": AUTHOR, "ts": "1700000005.000100",
+               "text": "see you at lunch"}
+    local.player.shortcut(TARGET, TEAM_CHANNEL, message, REPORT_SHORTCUT)
+    modal = latest_view(local)
+    local.player.submit(TARGET, modal, report_values(share_name=True))
+    case_dm = wait_for(lambda: local.double.dms_to(CONFIDANT))[0]
+    assert f"@{TARGET}" in render.blocks(case_dm["blocks"])
+    assert "see you at lunch" in render.blocks(case_dm["blocks"])
+
+
+def test_haven_report_command_opens_the_modal_with_a_link_field(local):
+    set_up(local)
+    local.player.command(TARGET, "report")
+    modal = latest_view(local)
+    assert "Link to the message" in render.view(modal)
+    local.player.submit(TARGET, modal, report_values(
+        link="https://acme.slack.com/archives/C0GENERAL/p1700000000000100", note="In a DM"))
+    assert wait_for(lambda: local.double.dms_to(CONFIDANT))
+
+
+def test_a_removed_confidant_is_not_offered_and_is_refused(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, REPORT_BUTTON)
+    modal = latest_view(local)
+    command(local, ADMIN, f"confidant remove <@{CONFIDANT}>")
+    status, body = local.player.submit(TARGET, modal, report_values())
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    assert rows(local, Case) == []
+    command(local, ADMIN, f"confidant add <@{ADMIN}>")
+    local.player.click(TARGET, notice, REPORT_BUTTON)
+    assert "Ingrid" not in render.view(latest_view(local, 2))
+
+
+def test_without_a_confidant_the_reporter_is_told_kindly_and_admins_reminded(local):
+    set_up(local, confidant=False)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, REPORT_BUTTON)
+    shown = render.view(latest_view(local))
+    assert "No confidant has been set up" in shown and "kept safe" in shown
+    assert wait_for(lambda: local.double.dms_to(ADMIN))
+    assert HURTFUL not in json.dumps(local.double.dms_to(ADMIN))
+    assert len(rows(local, Evidence)) == 1  # the evidence is kept
+
+
+# -- robustness ---------------------------------------------------------------------------------
+def test_forged_and_stale_requests_get_401_and_change_nothing(local):
+    body = json.dumps({"type": "event_callback", "team_id": "T0HAVEN01", "event_id": "Ev1",
+                       "event": {"type": "message", "user": AUTHOR, "channel": GENERAL,
+                                 "text": HURTFUL, "ts": "1.1"}})
+    status, _ = local.player.post(body, "application/json", signature="v0=" + "0" * 64)
+    assert status == 401
+    status, _ = local.player.post(body, "application/json", timestamp=int(time.time()) - 600)
+    assert status == 401
+    status, _ = local.player.command(ADMIN, "status")
+    assert status == 200  # a properly signed one still works
+
+
+def test_rate_limits_and_server_errors_are_retried(local):
+    set_up(local)
+    local.double.fail("chat.postMessage", times=1, status=429, retry_after=1)
+    local.double.fail("conversations.open", times=1, status=500)
+    assert hurtful_message(local)
+    assert len(local.double.calls_to("chat.postMessage")) == 2
+
+
+def test_a_failed_notice_keeps_the_flag_and_is_sent_by_the_recovery_sweep(local):
+    set_up(local)
+    local.double.fail("conversations.open", times=1, status=200, error="fatal_error")
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
+    assert wait_for(lambda: rows(local, Notice) and rows(local, Notice)[0].attempts == 1)
+    assert local.double.dms_to(TARGET) == [] and len(rows(local, Flag)) == 1
+    from bot.server import recover
+
+    recover(local.haven, local.bolt)
+    assert len(local.double.dms_to(TARGET)) == 1
+    assert rows(local, Notice)[0].status == "sent"
+
+
+def test_no_message_text_or_token_reaches_the_logs(local, caplog):
+    caplog.set_level(logging.DEBUG)
+    set_up(local)
+    hurtful_message(local)
+    local.player.click(TARGET, local.double.dms_to(TARGET)[0], REPORT_BUTTON)
+    local.player.submit(TARGET, latest_view(local), report_values(note="secret note"))
+    wait_for(lambda: local.double.dms_to(CONFIDANT))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("quit already", "secret note", local.settings.slack_bot_token,
+                   local.settings.slack_signing_secret):
+        assert secret not in logged
+
+
+def test_healthz_answers(local):
+    with urllib.request.urlopen(local.url + "/healthz", timeout=5) as response:
+        assert response.status == 200 and json.loads(response.read())["status"] == "ok"

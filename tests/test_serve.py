@@ -1,0 +1,88 @@
+"""`haven serve` as an operator runs it: only environment variables, a real port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.demo import ADMIN, GENERAL, sample_workspace
+from bot.slack_double import BOT_TOKEN, SIGNING_SECRET, SlackDouble, SlackPlayer, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def double():
+    running = SlackDouble(sample_workspace()).start()
+    yield running
+    running.stop()
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_haven_serve_answers_signed_commands(tmp_path, double):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+               SLACK_API_URL=double.api_url, PORT=str(port), PYTHONPATH=str(ROOT),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_for(lambda: healthy(url), timeout=30), "haven serve did not come up"
+        player = SlackPlayer(url + "/slack/events", double)
+        status, _ = player.command(ADMIN, f"watch <#{GENERAL}|general>")
+        assert status == 200
+        assert wait_for(lambda: double.responses)
+        assert "now watches" in double.responses[-1]["text"]
+        assert (tmp_path / "haven.key").is_file()
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert "now watches" not in output and BOT_TOKEN not in output
+    assert "created the key file" in output
+
+
+def test_migrate_creates_the_schema(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+               PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}")
+    out = subprocess.run([sys.executable, "-m", "bot", "migrate"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "haven.db").execute(
+        "select name from sqlite_master where type='table'")}
+    assert {"flag", "evidence", "case", "notice", "auditlog", "alembic_version"} <= tables
+
+
+def test_demo_shows_each_person_what_they_see():
+    out = subprocess.run([sys.executable, "-m", "bot", "demo"], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    for needle in ("Sanne, in a DM from Haven", "[ Report to a confidant ]",
+                   "Ingrid, the confidant", "Case HVN-", "Messages Haven posted in channels: 0"):
+        assert needle in out.stdout
+    json.dumps(out.stdout)
