@@ -20,7 +20,7 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
               request_verification_enabled=True, ignoring_self_events_enabled=True)
 
     @app.middleware
-    def attach_haven(context, next):  # noqa: A002  (Bolt's name for the next middleware)
+    def attach_haven(context, next):
         context["haven"] = haven
         next()
 

@@ -98,8 +98,9 @@ def run(out=print) -> int:
             "real HTTP endpoint with signed requests, against a local Slack double.")
         for command in (f"watch <#{GENERAL}|general>", f"confidant add <@{CONFIDANT}>"):
             out(f"\n> Aisha types: /haven {command}")
+            before = len(double.responses)
             player.command(ADMIN, command)
-            wait_for(lambda n=len(double.responses): len(double.responses) > n)
+            wait_for(lambda before=before: len(double.responses) > before)
             show("Aisha (only she)", render.mrkdwn(double.responses[-1]["text"], names))
         text = f"<@{TARGET}> nobody wants you on this team, just quit already"
         out(f"\n> Mark posts in #general: {render.mrkdwn(text, names)}")

@@ -44,7 +44,7 @@ def check_blocks(items, limit: int) -> None:
             raise BlockKitError("section text over 3000 characters")
         if kind == "header" and len(text) > LIMITS["header"]:
             raise BlockKitError("header over 150 characters")
-        for element in block.get("elements", []) + [block.get("element") or {}]:
+        for element in [*block.get("elements", []), block.get("element") or {}]:
             if element.get("type") == "button" and \
                     len(element["text"]["text"]) > LIMITS["button"]:
                 raise BlockKitError("button text over 75 characters")
@@ -104,10 +104,10 @@ class SlackDouble:
         double = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802  (http.server's name)
+            def do_POST(self):
                 double._handle(self)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def log_message(self, *args):  # keep test output quiet
                 pass
@@ -243,7 +243,7 @@ class SlackDouble:
                   if m["channel"] == args["channel"] and m["ts"] == args["ts"]]
         return {"ok": True, "messages": parent}
 
-    def api_chat_postMessage(self, args):  # noqa: N802  (Slack's method name)
+    def api_chat_postMessage(self, args):
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
         if len(args.get("text") or "") > LIMITS["message_text"]:
@@ -264,7 +264,7 @@ class SlackDouble:
                     return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
-    def api_chat_getPermalink(self, args):  # noqa: N802  (Slack's method name)
+    def api_chat_getPermalink(self, args):
         ts = args["message_ts"].replace(".", "")
         return {"ok": True, "permalink": f"https://acme.slack.com/archives/{args['channel']}/p{ts}"}
 

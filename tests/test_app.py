@@ -89,7 +89,7 @@ def test_evidence_is_stored_encrypted_before_the_notice(local):
     set_up(local)
     hurtful_message(local)
     flag, = rows(local, Flag)
-    evidence = [e for e in rows(local, Evidence) if e.id == flag.evidence_id][0]
+    evidence = next(e for e in rows(local, Evidence) if e.id == flag.evidence_id)
     assert HURTFUL.encode() not in evidence.cipher
     bundle = local.haven.vault.open(evidence.cipher)
     assert bundle["text"].endswith(HURTFUL) and bundle["author"] == AUTHOR
