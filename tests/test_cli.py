@@ -104,3 +104,8 @@ def test_plain_pip_install_classifies_from_any_directory(tmp_path):
                          cwd=elsewhere, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["flagged"] is True
+    # The app travels too: migrations and the demo run from the installed package.
+    out = subprocess.run([env_dir / "bin" / "haven", "demo"], cwd=elsewhere,
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Ingrid, the confidant" in out.stdout
