@@ -3,6 +3,7 @@ person sees. ``haven demo`` prints it; the tests use :class:`LocalHaven` the sam
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -84,6 +85,17 @@ def _names(double: SlackDouble) -> dict[str, str]:
     return names
 
 
+def answer(local: LocalHaven, user: str, text: str) -> str:
+    """``/haven <text>`` as ``user``; the private answer (in the ack or, when it took
+    longer, posted to the response URL)."""
+    before = len(local.double.responses)
+    _, body = local.player.command(user, text)
+    if body:
+        return json.loads(body)["text"]
+    wait_for(lambda: len(local.double.responses) > before)
+    return local.double.responses[-1]["text"]
+
+
 def run(out=print) -> int:
     """The whole flow, printed as each person sees it. Returns 0 when every step worked."""
     logging.getLogger().setLevel(logging.WARNING)
@@ -98,10 +110,7 @@ def run(out=print) -> int:
             "real HTTP endpoint with signed requests, against a local Slack double.")
         for command in (f"watch <#{GENERAL}|general>", f"confidant add <@{CONFIDANT}>"):
             out(f"\n> Aisha types: /haven {command}")
-            before = len(double.responses)
-            player.command(ADMIN, command)
-            wait_for(lambda before=before: len(double.responses) > before)
-            show("Aisha (only she)", render.mrkdwn(double.responses[-1]["text"], names))
+            show("Aisha (only she)", render.mrkdwn(answer(local, ADMIN, command), names))
         text = f"<@{TARGET}> nobody wants you on this team, just quit already"
         out(f"\n> Mark posts in #general: {render.mrkdwn(text, names)}")
         player.message(AUTHOR, GENERAL, text)

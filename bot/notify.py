@@ -106,13 +106,20 @@ class SlackGateway:
         return None
 
     def permalink(self, channel_id: str, ts: str) -> str | None:
-        """A link to a message, or None if Slack cannot give one now."""
+        """A link to a message. If chat.getPermalink fails, the link is built from the
+        workspace address (auth.test) the way Slack builds it; None if neither works."""
         try:
             return self.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
         except SlackApiError as error:
             log.info("chat.getPermalink failed for %s: %s", channel_id,
                      error.response.get("error"))
+        try:
+            base = self.client.auth_test().get("url") or ""
+        except SlackApiError:
             return None
+        if not base.startswith("https://") or not ts.replace(".", "").isdigit():
+            return None
+        return f"{base.rstrip('/')}/archives/{channel_id}/p{ts.replace('.', '')}"
 
     def send_dm(self, user_id: str, text: str, blocks: list) -> tuple[str, str]:
         """A direct message from Haven; (channel, ts). Raises SlackApiError on failure."""

@@ -62,6 +62,7 @@ class Fault:
     status: int = 429
     error: str | None = None
     retry_after: int = 1
+    delay: float = 0.0  # with status 200 and no error: answer normally, but this late
 
 
 @dataclass
@@ -138,6 +139,10 @@ class SlackDouble:
         """Make ``method`` fail the next ``times`` calls."""
         self.faults[method] = Fault(times, status, error, retry_after)
 
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make ``method`` answer ``seconds`` late, the next ``times`` calls."""
+        self.faults[method] = Fault(times, 200, None, 0, seconds)
+
     def calls_to(self, method: str) -> list[dict]:
         with self._lock:
             return [args for name, args in self.calls if name == method]
@@ -169,6 +174,9 @@ class SlackDouble:
                 fault.times -= 1
             else:
                 fault = None
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+            fault = None
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return self._send(request, fault.status,

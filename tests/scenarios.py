@@ -12,17 +12,14 @@ from bot.blocks import (
     NOTE_BLOCK,
     NOTE_INPUT,
 )
-from bot.demo import ADMIN, CONFIDANT, GENERAL
+from bot.demo import ADMIN, CONFIDANT, GENERAL, answer
 from bot.slack_double import wait_for
 
 
 def command(local, user: str, text: str) -> str:
-    """Run ``/haven <text>`` and return the private answer."""
-    before = len(local.double.responses)
-    status, _ = local.player.command(user, text)
-    assert status == 200
-    assert wait_for(lambda: len(local.double.responses) > before)
-    return local.double.responses[-1]["text"]
+    """Run ``/haven <text>`` and return the private answer (in the ack, or sent later to
+    the response URL)."""
+    return answer(local, user, text)
 
 
 def set_up(local, *, confidant: bool = True) -> None:

@@ -60,6 +60,28 @@ def test_help_is_for_everyone_and_admins_see_more(local):
     assert "don't know" in command(local, TARGET, "frobnicate")
 
 
+def test_a_slow_slack_answer_comes_through_the_response_url(local):
+    local.double.slow("users.info", 2.5)
+    status, body = local.player.command(ADMIN, "status")
+    assert status == 200 and body == ""  # acked in time, empty
+    assert wait_for(lambda: local.double.responses)
+    assert "Watched channels" in local.double.responses[-1]["text"]
+
+
+def test_threshold_per_workspace_and_per_channel(local):
+    set_up(local)
+    assert "0.90" in command(local, ADMIN, "threshold 0.9")
+    assert "between 0.05 and 0.99" in command(local, ADMIN, "threshold 7")
+    assert "Threshold for" in command(local, ADMIN, f"threshold <#{GENERAL}|general> 0.99")
+    mild = f"<@{TARGET}> honestly you can be a bit of an idiot in meetings"
+    local.player.message(AUTHOR, GENERAL, mild)
+    time.sleep(1.0)
+    assert local.double.dms_to(TARGET) == []
+    command(local, ADMIN, f"threshold <#{GENERAL}|general> 0.2")
+    local.player.message(AUTHOR, GENERAL, mild)
+    assert wait_for(lambda: local.double.dms_to(TARGET))
+
+
 def test_confidants_unwatch_and_status(local):
     set_up(local)
     status = command(local, ADMIN, "status")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as Late
+
 from slack_bolt import App
 
 COMMANDS = ("/haven",)
+#: Answer in the acknowledgement when the answer is ready this fast (Slack allows 3 s);
+#: otherwise acknowledge and answer through the response URL.
+ANSWER_IN_ACK_SECONDS = 2.0
+_workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="haven-command")
 
 
 def register(app: App) -> None:
@@ -13,15 +20,19 @@ def register(app: App) -> None:
 
 def on_haven(ack, command: dict, respond, context, client) -> None:
     """``report`` opens the modal; everything else answers privately."""
-    ack()
     haven = context["haven"]
     team_id = context.team_id or command.get("team_id") or ""
     gateway = haven.gateway(client, team_id)
     text = str(command.get("text") or "").strip()
     if text.lower().split()[:1] == ["report"] and command.get("trigger_id"):
+        ack()
         haven.report_from_command(gateway=gateway, team_id=team_id,
                                   user_id=command["user_id"], trigger_id=command["trigger_id"])
         return
-    reply = haven.command(gateway=gateway, team_id=team_id, user_id=command["user_id"],
-                         text=text)
-    respond(text=reply.text, response_type="ephemeral")
+    answer = _workers.submit(haven.command, gateway=gateway, team_id=team_id,
+                             user_id=command["user_id"], text=text)
+    try:
+        ack(text=answer.result(timeout=ANSWER_IN_ACK_SECONDS).text, response_type="ephemeral")
+    except Late:
+        ack()
+        respond(text=answer.result().text, response_type="ephemeral")
