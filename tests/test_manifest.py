@@ -43,4 +43,5 @@ def test_every_web_api_call_has_its_scope():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     missing = {m: SCOPES[m] for m in called if m in SCOPES and SCOPES[m] not in scopes}
     assert not missing
-    assert called <= set(SCOPES) | {"chat_getPermalink", "views_open", "views_publish"}
+    assert called <= set(SCOPES) | {"chat_getPermalink", "views_open", "views_publish",
+                                    "auth_test"}
