@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 MAX_QUOTE = 2500  # section text may hold 3,000 characters; leave room for the frame
+MAX_QUOTE_LINES = 40
 
 # Action ids, callback ids and block ids: the listeners match on these.
 REPORT_BUTTON = "haven_report_open"
@@ -69,32 +70,62 @@ def _readable_markup(inner: str) -> str:
     return escape(target)
 
 
-def quote_user_text(text: str, limit: int = MAX_QUOTE) -> str:
-    """A user's message as a safe mrkdwn block quote."""
-    text = text if len(text) <= limit else text[:limit] + " …"
+def quote_user_text(text: str, limit: int = MAX_QUOTE, max_lines: int = MAX_QUOTE_LINES) -> str:
+    """A user's message as a safe mrkdwn block quote of at most ``limit`` characters.
+
+    The budget counts the final text (escaped, quoted), so no message, however long or
+    however full of ``&`` and newlines, can push a block past Slack's limit.
+    """
     pieces, done = [], 0
-    for match in _MARKUP.finditer(text):
+    for match in _MARKUP.finditer(text[:limit * 2]):
         pieces += (escape(_unescape(text[done:match.start()])),
                    _readable_markup(_unescape(match.group(1))))
         done = match.end()
-    pieces.append(escape(_unescape(text[done:])))
-    safe = "".join(pieces).strip() or "_(no text)_"
-    return "\n".join("> " + line for line in safe.splitlines())
+    pieces.append(escape(_unescape(text[done:limit * 2])))
+    lines = ["> " + line for line in "".join(pieces).strip().splitlines() if line.strip()]
+    out, used = [], 0
+    for line in lines[:max_lines]:
+        if used + len(line) + 1 > limit:
+            line = _cut(line, limit - used - 3)
+            if len(line) > 2:
+                out.append(line + " …")
+            break
+        out.append(line)
+        used += len(line) + 1
+    else:
+        if len(lines) > max_lines or len(text) > limit * 2:
+            out.append("> …")
+    return "\n".join(out) or "> _(no text)_"
 
 
-def _time(ts: str | None) -> str:
+def _cut(line: str, size: int) -> str:
+    """``line`` cut to ``size`` characters, never inside an ``&...;`` entity or ``<...>``."""
+    line = line[:max(size, 0)]
+    for opener, closer in (("&", ";"), ("<", ">")):
+        start = line.rfind(opener)
+        if start != -1 and line.find(closer, start) == -1:
+            line = line[:start]
+    return line
+
+
+def _time(ts) -> str:
     try:
         moment = datetime.fromtimestamp(float(ts or ""), UTC)
-    except ValueError:
+    except (ValueError, TypeError, OverflowError, OSError):
         return "unknown time"
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|" \
            f"{moment:%Y-%m-%d %H:%M} UTC>"
 
 
+_SLACK_LINK = re.compile(r"^https://[a-z0-9-]+(?:\.enterprise)?\.slack\.com/archives/"
+                         r"[CGD][A-Z0-9]{2,20}/p\d{10,20}(?:\?[a-z_=&.0-9]*)?$")
+
+
 def _link(permalink: str | None, label: str) -> str:
-    if permalink and permalink.startswith("https://"):
-        return f"<{escape(permalink)}|{label}>"
-    return label
+    """A link only to a real Slack message; anything else is shown as plain text."""
+    if isinstance(permalink, str) and _SLACK_LINK.match(permalink):
+        return f"<{permalink}|{label}>"
+    return escape(f"{label}: {permalink}") if permalink else label
 
 
 def private_notice(*, flag_id: int, bundle: dict) -> tuple[str, list]:
@@ -103,9 +134,10 @@ def private_notice(*, flag_id: int, bundle: dict) -> tuple[str, list]:
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=(
             f"*{text}.*\nIt was posted in <#{bundle['channel']}> by <@{bundle['author']}> "
-            f"({_time(bundle.get('ts'))}). Only you received this note: nobody else, not "
-            "the author and not the admins, knows about it."))),
-        SectionBlock(text=MarkdownTextObject(text=quote_user_text(bundle.get("text", "")))),
+            f"({_time(bundle.get('ts'))}). Nobody else is told about this note: not the "
+            "author, not the admins."))),
+        SectionBlock(text=MarkdownTextObject(text=quote_user_text(bundle.get("text", "")),
+                                             verbatim=True)),
         SectionBlock(text=MarkdownTextObject(text=(
             f"{_link(bundle.get('permalink'), 'Open the message')}. If you want, a confidant "
             "(vertrouwenspersoon) can listen and advise; you decide what happens next. "
@@ -162,7 +194,8 @@ def report_modal(*, confidants: list[tuple[str, str]], metadata: dict,
                        value="share", text="The confidant may see my name")])),
         ContextBlock(elements=[MarkdownTextObject(text=(
             "Without your name the confidant sees only \"the reporter\" and can still answer "
-            "you through Haven."))]),
+            "you through Haven. They can open the original message, so if it names you, "
+            "they may guess who you are."))]),
     ]
     return View(type="modal", callback_id=REPORT_MODAL, title="Report to a confidant",
                 submit="Send", close="Cancel", private_metadata=json.dumps(metadata),
@@ -190,7 +223,7 @@ def case_for_confidant(*, number: str, bundle: dict, note: str | None,
         SectionBlock(text=MarkdownTextObject(text=f"{who} asked you, as confidant, to look "
                                                   "at this.")),
         SectionBlock(text=MarkdownTextObject(text=quote_user_text(
-            hide_person(bundle.get("text", ""), anonymous_id)))),
+            hide_person(bundle.get("text", ""), anonymous_id)), verbatim=True)),
         SectionBlock(fields=[
             MarkdownTextObject(text=f"*Author*\n<@{bundle['author']}>"
                                if bundle.get("author") else "*Author*\nunknown"),
@@ -202,7 +235,7 @@ def case_for_confidant(*, number: str, bundle: dict, note: str | None,
     ]
     if note:
         blocks.append(SectionBlock(text=MarkdownTextObject(
-            text="*Note from the reporter*\n" + quote_user_text(note))))
+            text="*Note from the reporter*\n" + quote_user_text(note), verbatim=True)))
     blocks += [
         ContextBlock(elements=[MarkdownTextObject(text=(
             f"Evidence SHA-256 `{bundle.get('sha256', '')[:16]}…` · kept encrypted by Haven. "

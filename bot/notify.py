@@ -97,6 +97,17 @@ class SlackGateway:
                      error.response.get("error"))
             return None
 
+    def members(self, channel_id: str) -> set[str]:
+        """Members of a channel (empty if Slack cannot say)."""
+        people: set[str] = set()
+        try:
+            for page in self.client.conversations_members(channel=channel_id, limit=1000):
+                people.update(page.get("members") or [])
+        except SlackApiError as error:
+            log.info("conversations.members failed for %s: %s", channel_id,
+                     error.response.get("error"))
+        return people
+
     def join(self, channel_id: str) -> str | None:
         """Join a public channel; the Slack error code if that failed."""
         try:
@@ -110,12 +121,11 @@ class SlackGateway:
         workspace address (auth.test) the way Slack builds it; None if neither works."""
         try:
             return self.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
-        except SlackApiError as error:
-            log.info("chat.getPermalink failed for %s: %s", channel_id,
-                     error.response.get("error"))
+        except Exception as error:
+            log.info("chat.getPermalink failed for %s: %s", channel_id, type(error).__name__)
         try:
             base = self.client.auth_test().get("url") or ""
-        except SlackApiError:
+        except Exception:
             return None
         if not base.startswith("https://") or not ts.replace(".", "").isdigit():
             return None

@@ -46,11 +46,25 @@ def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
     return haven, create_app(settings, haven)
 
 
+SWEEP_SECONDS = 60
+
+
 def recover(haven: Haven, bolt: App) -> None:
-    """Send the notices a crash or a Slack outage left pending."""
-    sent = haven.deliver_notices(gateway=haven.gateway(bolt.client, ""), team_id=None)
+    """Send the notices and cases a crash or a Slack outage left behind."""
+    sent = haven.sweep(haven.gateway(bolt.client, ""))
     if sent:
-        log.info("recovery: delivered %d pending notices", sent)
+        log.info("recovery: delivered %d notices or cases", sent)
+
+
+def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
+    """The recovery sweep at start-up, then every minute."""
+    while True:
+        try:
+            recover(haven, bolt)
+        except Exception as error:
+            log.error("sweep failed: %s", type(error).__name__)
+        if stop.wait(SWEEP_SECONDS):
+            return
 
 
 def make_server(settings: Settings, bolt: App, host: str = "0.0.0.0", port: int | None = None):
@@ -64,7 +78,8 @@ def make_server(settings: Settings, bolt: App, host: str = "0.0.0.0", port: int 
 def serve(settings: Settings) -> None:
     """Run Haven until interrupted."""
     haven, bolt = prepare(settings)
-    threading.Thread(target=recover, args=(haven, bolt), daemon=True).start()
+    threading.Thread(target=sweep_forever, args=(haven, bolt, threading.Event()),
+                     daemon=True).start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

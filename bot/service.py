@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks
 from bot.config import Settings
+from bot.jobs import JobQueue
 from bot.notify import SlackGateway, UserCache
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
@@ -47,6 +48,7 @@ class Haven:
         self._model = None
         self._model_loader = model_loader
         self._model_lock = threading.Lock()
+        self.jobs = JobQueue()
 
     # -- model ------------------------------------------------------------------------
     @property
@@ -104,17 +106,24 @@ class Haven:
         bundle = message.bundle(gateway.permalink(message.channel, message.ts))
         bundle.update(score=round(result.score, 4), language=result.language,
                       categories=flagged_categories(result.categories))
+        affected = affected_people(message, bot_user_id)
+        if affected and self._is_private(gateway, message):
+            # Evidence from a private channel goes only to its members.
+            affected = [p for p in affected if p in gateway.members(message.channel)]
         try:
             # One transaction: the event is claimed and the evidence is safe before any
             # notice goes out; a retried or duplicate event fails the claim and stops here.
             with session_scope(self.engine) as session:
                 q.claim_event(session, event_id=event_id, team_id=team_id)
+                already = q.noticed_about_message(session, team_id=team_id,
+                                                  channel_id=message.channel,
+                                                  message_ts=message.ts)
                 flag = q.record_flag(
                     session, vault=self.vault, team_id=team_id, event_id=event_id,
                     channel_id=message.channel, message_ts=message.ts,
                     author_id=message.author, score=result.score,
                     categories=bundle["categories"], bundle=bundle,
-                    affected=affected_people(message, bot_user_id))
+                    affected=[p for p in affected if p not in already])  # edits: once
                 flag_id = flag.id
         except IntegrityError:
             log.info("event %s was already handled", event_id)
@@ -122,12 +131,18 @@ class Haven:
         log.info("flag %s in %s (score %.2f)", flag_id, message.channel, result.score)
         return flag_id
 
+    def _is_private(self, gateway: SlackGateway, message: Message) -> bool:
+        with session_scope(self.engine) as session:
+            row = q.watched_channel(session, team_id=gateway.team_id,
+                                    channel_id=message.channel)
+        return bool(row and row.is_private)
+
     @staticmethod
     def _thread_parent_author(gateway: SlackGateway, message: Message) -> str | None:
         try:
             replies = gateway.client.conversations_replies(channel=message.channel,
                                                            ts=message.thread_ts, limit=1)
-        except SlackApiError:
+        except Exception:
             return None
         parent = (replies.get("messages") or [{}])[0]
         return parent.get("user") if isinstance(parent.get("user"), str) else None
@@ -149,37 +164,46 @@ class Haven:
         return sent
 
     def _deliver_notice(self, gateway: SlackGateway, team_id: str, notice: Notice) -> int:
+        """Claim, send, and record one notice. The claim (pending -> sending, in the
+        database) makes sure two sweeps or two instances never send it twice."""
         with session_scope(self.engine) as session:
-            flag = q.flag_by_id(session, team_id=team_id, flag_id=notice.flag_id)
-            bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
-                                     evidence_id=flag.evidence_id, actor=notice.user_id,
-                                     action="notice_sent")
-        text, body = blocks.private_notice(flag_id=notice.flag_id, bundle=bundle)
+            if not q.claim_notice(session, notice_id=notice.id):
+                return 0
         try:
-            channel, ts = gateway.send_dm(notice.user_id, text, body)
-        except SlackApiError as error:
-            log.warning("notice %s not delivered: %s", notice.id, error.response.get("error"))
             with session_scope(self.engine) as session:
-                row = session.get(Notice, notice.id)
-                row.attempts += 1
-                session.add(row)
+                flag = q.flag_by_id(session, team_id=team_id, flag_id=notice.flag_id)
+                bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
+                                         evidence_id=flag.evidence_id, actor=notice.user_id,
+                                         action="notice_sent")
+            text, body = blocks.private_notice(flag_id=notice.flag_id, bundle=bundle)
+            channel, ts = gateway.send_dm(notice.user_id, text, body)
+        except Exception as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) \
+                else type(error).__name__
+            log.warning("notice %s not delivered: %s", notice.id, reason)
+            with session_scope(self.engine) as session:
+                q.release_notice(session, notice_id=notice.id)
             return 0
         with session_scope(self.engine) as session:
-            row = session.get(Notice, notice.id)
-            row.status, row.dm_channel, row.dm_ts, row.sent_at = "sent", channel, ts, utcnow()
-            row.attempts += 1
-            session.add(row)
+            q.notice_sent(session, notice_id=notice.id, dm_channel=channel, dm_ts=ts)
         return 1
 
     # -- the notice's buttons -----------------------------------------------------------
     def dismiss(self, *, gateway: SlackGateway, team_id: str, user_id: str, flag_id: int,
                 channel: str | None, ts: str | None) -> bool:
         """"Not a problem": record feedback (only from a person the notice was sent to)."""
+        try:
+            return self._dismiss(gateway, team_id, user_id, flag_id, channel, ts)
+        except IntegrityError:
+            return True  # a double click: the feedback is already there
+
+    def _dismiss(self, gateway, team_id, user_id, flag_id, channel, ts) -> bool:
         with session_scope(self.engine) as session:
             if q.notice_for(session, team_id=team_id, flag_id=flag_id, user_id=user_id) is None:
                 return False
             q.record_feedback(session, team_id=team_id, flag_id=flag_id, user_id=user_id,
                               verdict="not_a_problem")
+            session.flush()
         if channel and ts:
             text, body = blocks.notice_dismissed()
             try:
@@ -196,10 +220,13 @@ class Haven:
     def _open_report_modal(self, gateway, team_id, user_id, trigger_id, metadata,
                            ask_for_link=False) -> None:
         roster = self._roster(team_id)
+        try:  # the trigger expires in 3 s: the modal comes before anything else
+            gateway.open_view(trigger_id, blocks.report_modal(
+                confidants=roster, metadata=metadata, ask_for_link=ask_for_link))
+        except SlackApiError as error:
+            log.warning("report modal not opened: %s", error.response.get("error"))
         if not roster:
-            self._remind_admins(gateway, team_id)
-        gateway.open_view(trigger_id, blocks.report_modal(
-            confidants=roster, metadata=metadata, ask_for_link=ask_for_link))
+            self.jobs.submit(self._remind_admins, gateway, team_id)
 
     def report_from_notice(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                            flag_id: int, trigger_id: str) -> bool:
@@ -213,10 +240,11 @@ class Haven:
     def report_from_shortcut(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                              channel_id: str, message: dict, trigger_id: str) -> None:
         """Open the report modal for any message; its evidence is kept from this moment."""
-        bundle = {"text": str(message.get("text", "")), "author": message.get("user"),
-                  "channel": channel_id, "ts": message.get("ts"),
-                  "thread_ts": message.get("thread_ts"), "edited": False,
-                  "permalink": gateway.permalink(channel_id, str(message.get("ts", "")))}
+        ts = message.get("ts") if isinstance(message.get("ts"), str) else None
+        bundle = {"text": str(message.get("text", "")), "author": message.get("user")
+                  if isinstance(message.get("user"), str) else None,
+                  "channel": channel_id, "ts": ts, "thread_ts": None, "edited": False,
+                  "permalink": None}  # fetched at delivery: the modal must open first
         with session_scope(self.engine) as session:
             evidence = q.store_evidence(session, vault=self.vault, team_id=team_id,
                                         bundle=bundle)
@@ -285,14 +313,16 @@ class Haven:
             bundle["sha256"] = session.get(Evidence, case.evidence_id).sha256
             number, reporter, confidant, show = (case.number, case.reporter_id,
                                                  case.confidant_id, case.show_name)
+        if not bundle.get("permalink") and bundle.get("channel") and bundle.get("ts"):
+            bundle["permalink"] = gateway.permalink(bundle["channel"], bundle["ts"])
         text, body = blocks.case_for_confidant(number=number, bundle=bundle, note=note,
                                                reporter_id=reporter if show else None,
                                                anonymous_id=None if show else reporter)
         try:
             gateway.send_dm(confidant, text, body)
-        except SlackApiError as error:
+        except Exception as error:
             log.warning("case %s not delivered to its confidant: %s", number,
-                        error.response.get("error"))
+                        type(error).__name__)
             return
         with session_scope(self.engine) as session:
             row = session.get(Case, case_id)
@@ -302,12 +332,28 @@ class Haven:
                                                 show_name=show)
         try:
             gateway.send_dm(reporter, text, body)
-        except SlackApiError as error:
+        except Exception as error:
             log.warning("confirmation of case %s not delivered: %s", number,
-                        error.response.get("error"))
+                        type(error).__name__)
+
+    def sweep(self, gateway: SlackGateway) -> int:
+        """Deliver what a crash or a Slack outage left behind: pending notices and cases
+        not yet delivered to their confidant. Safe to run from several places at once."""
+        sent = self.deliver_notices(gateway=gateway, team_id=None)
+        with session_scope(self.engine) as session:
+            waiting = q.undelivered_cases(session)
+        for case in waiting:
+            note = self.vault.open(case.note_cipher)["note"] if case.note_cipher else None
+            self._deliver_case(self.gateway(gateway.client, case.team_id), case.team_id,
+                               case.id, note)
+            sent += 1
+        return sent
 
     def _remind_admins(self, gateway: SlackGateway, team_id: str) -> None:
+        """At most one reminder a day: more would tell admins when someone tried to report."""
         with session_scope(self.engine) as session:
+            if not q.take_daily_slot(session, team_id=team_id, key="admin_reminder"):
+                return
             people = q.admins(session, team_id=team_id)
         text, body = blocks.admin_reminder_no_confidant()
         for admin in people:
@@ -341,7 +387,7 @@ class Haven:
         name = name or info.get("name") or channel_id
         with session_scope(self.engine) as session:
             added = q.watch(session, team_id=team_id, channel_id=channel_id, name=name,
-                            admin_id=user_id)
+                            admin_id=user_id, is_private=bool(info.get("is_private")))
         lines = [f"Haven now watches <#{channel_id}>." if added
                  else f"Haven was already watching <#{channel_id}>."]
         if info.get("is_private") and not info.get("is_member"):

@@ -79,9 +79,10 @@ class Workspace:
                                                           "real_name": name}}
 
     def add_channel(self, channel_id: str, name: str, *, private: bool = False,
-                    member: bool = False):
+                    member: bool = False, members: tuple[str, ...] = ()):
         self.channels[channel_id] = {"id": channel_id, "name": name, "is_private": private,
-                                     "is_channel": not private, "is_member": member}
+                                     "is_channel": not private, "is_member": member,
+                                     "members": list(members)}
 
 
 class SlackDouble:
@@ -230,6 +231,13 @@ class SlackDouble:
         channel = self.workspace.channels.get(args["channel"])
         return {"ok": True, "channel": channel} if channel else \
             {"ok": False, "error": "channel_not_found"}
+
+    def api_conversations_members(self, args):
+        channel = self.workspace.channels.get(args["channel"])
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "members": list(channel.get("members", [])),
+                "response_metadata": {"next_cursor": ""}}
 
     def api_conversations_join(self, args):
         channel = self.workspace.channels.get(args["channel"])

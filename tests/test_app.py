@@ -164,6 +164,38 @@ def test_slack_retries_of_one_event_give_one_flag_and_one_notice(local):
     assert len(rows(local, Flag)) == 1 and len(local.double.dms_to(TARGET)) == 1
 
 
+def test_in_a_private_channel_only_members_get_the_evidence(local):
+    local.double.workspace.add_channel("C0PRIVATE2", "team-private", private=True,
+                                       member=True, members=(AUTHOR, TARGET))
+    command(local, ADMIN, "watch <#C0PRIVATE2|team-private>")
+    local.player.message(AUTHOR, "C0PRIVATE2", f"<@{TARGET}> <@{CONFIDANT}> {HURTFUL}")
+    assert wait_for(lambda: local.double.dms_to(TARGET))
+    time.sleep(0.3)
+    assert local.double.dms_to(CONFIDANT) == []  # mentioned, but not a member
+
+
+def test_an_edit_does_not_notify_the_same_person_twice(local):
+    set_up(local)
+    hurtful_message(local, ts="1700000100.000100")
+    local.player.event({"type": "message", "subtype": "message_changed", "channel": GENERAL,
+                        "ts": "1700000101.000100",
+                        "message": {"type": "message", "user": AUTHOR,
+                                    "text": f"<@{TARGET}> {HURTFUL}!!", "ts": "1700000100.000100"},
+                        "previous_message": {"text": "x", "ts": "1700000100.000100"}})
+    assert wait_for(lambda: len(rows(local, Flag)) == 2)
+    time.sleep(0.3)
+    assert len(local.double.dms_to(TARGET)) == 1
+
+
+def test_a_huge_message_still_gives_a_valid_notice(local):
+    set_up(local)
+    text = f"<@{TARGET}> you are a useless idiot\n" + "&<>\n" * 5000
+    local.player.message(AUTHOR, GENERAL, text)
+    notice = wait_for(lambda: local.double.dms_to(TARGET))
+    assert notice and all(len((b.get("text") or {}).get("text", "")) <= 3000
+                          for b in notice[0]["blocks"])
+
+
 def test_user_text_cannot_ping_the_channel_or_disguise_a_link(local):
     set_up(local)
     text = (f"<@{TARGET}> <!channel> you are a disgusting idiot, read "
@@ -286,7 +318,8 @@ def test_a_failed_notice_keeps_the_flag_and_is_sent_by_the_recovery_sweep(local)
     set_up(local)
     local.double.fail("conversations.open", times=1, status=200, error="fatal_error")
     local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
-    assert wait_for(lambda: rows(local, Notice) and rows(local, Notice)[0].attempts == 1)
+    assert wait_for(lambda: rows(local, Notice) and rows(local, Notice)[0].attempts == 1
+                    and rows(local, Notice)[0].status == "pending")
     assert local.double.dms_to(TARGET) == [] and len(rows(local, Flag)) == 1
     from bot.server import recover
 
@@ -311,3 +344,30 @@ def test_no_message_text_or_token_reaches_the_logs(local, caplog):
 def test_healthz_answers(local):
     with urllib.request.urlopen(local.url + "/healthz", timeout=5) as response:
         assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+
+
+def test_malformed_payloads_never_give_a_500(local):
+    import urllib.parse
+
+    def interactive(payload: dict) -> int:
+        return local.player.post(urllib.parse.urlencode({"payload": json.dumps(payload)}),
+                                 "application/x-www-form-urlencoded")[0]
+
+    team = {"team": {"id": "T0HAVEN01"}}
+    statuses = [
+        interactive({**team, "type": "block_actions", "user": "not-a-dict",
+                     "actions": [{"action_id": REPORT_BUTTON, "value": "²"}]}),
+        interactive({**team, "type": "block_actions", "user": {"id": TARGET},
+                     "actions": [{"action_id": DISMISS_BUTTON, "value": ["1"]}]}),
+        interactive({**team, "type": "message_action", "callback_id": REPORT_SHORTCUT,
+                     "user": {"id": TARGET}, "channel": "C1", "message": "hi"}),
+        interactive({**team, "type": "view_submission", "user": {"id": TARGET},
+                     "view": {"callback_id": "haven_report_submit", "state": {"values": 7},
+                              "private_metadata": "{not json"}}),
+        local.player.event({"type": "message", "channel": GENERAL, "user": ["x"],
+                            "text": {"a": 1}, "ts": 5})[0],
+        local.player.post("token=x&command=/haven&team_id=T0HAVEN01",
+                          "application/x-www-form-urlencoded")[0],
+    ]
+    assert all(status < 500 for status in statuses), statuses
+    assert "Watched channels" in command(local, ADMIN, "status")

@@ -7,7 +7,8 @@ from concurrent.futures import TimeoutError as Late
 
 from slack_bolt import App
 
-COMMANDS = ("/haven",)
+from bot.listeners import text_of
+
 #: Answer in the acknowledgement when the answer is ready this fast (Slack allows 3 s);
 #: otherwise acknowledge and answer through the response URL.
 ANSWER_IN_ACK_SECONDS = 2.0
@@ -21,16 +22,20 @@ def register(app: App) -> None:
 def on_haven(ack, command: dict, respond, context, client) -> None:
     """``report`` opens the modal; everything else answers privately."""
     haven = context["haven"]
-    team_id = context.team_id or command.get("team_id") or ""
-    gateway = haven.gateway(client, team_id)
-    text = str(command.get("text") or "").strip()
-    if text.lower().split()[:1] == ["report"] and command.get("trigger_id"):
+    team_id = str(context.team_id or command.get("team_id") or "")
+    user_id, trigger_id = text_of(command.get("user_id")), text_of(command.get("trigger_id"))
+    if user_id is None:
         ack()
-        haven.report_from_command(gateway=gateway, team_id=team_id,
-                                  user_id=command["user_id"], trigger_id=command["trigger_id"])
+        return
+    gateway = haven.gateway(client, team_id)
+    text = (text_of(command.get("text")) or "").strip()
+    if text.lower().split()[:1] == ["report"] and trigger_id:
+        ack()
+        haven.report_from_command(gateway=gateway, team_id=team_id, user_id=user_id,
+                                  trigger_id=trigger_id)
         return
     answer = _workers.submit(haven.command, gateway=gateway, team_id=team_id,
-                             user_id=command["user_id"], text=text)
+                             user_id=user_id, text=text)
     try:
         ack(text=answer.result(timeout=ANSWER_IN_ACK_SECONDS).text, response_type="ephemeral")
     except Late:

@@ -6,8 +6,6 @@ from slack_bolt import App
 
 from bot import home
 
-EVENTS = ("message", "app_home_opened")
-
 
 def register(app: App) -> None:
     app.event("message")(on_message)
@@ -15,12 +13,12 @@ def register(app: App) -> None:
 
 
 def on_message(body: dict, event: dict, context, client) -> None:
-    """Runs after the ack: judge the message, flag it, notify the people it concerns."""
+    """Hand the message to the job queue: judge it, flag it, notify the people it concerns."""
     haven = context["haven"]
-    team_id = context.team_id or body.get("team_id") or ""
-    haven.handle_message(gateway=haven.gateway(client, team_id), team_id=team_id,
-                         event_id=str(body.get("event_id") or ""), event=event,
-                         bot_user_id=context.bot_user_id)
+    team_id = str(context.team_id or body.get("team_id") or "")
+    haven.jobs.submit(haven.handle_message, gateway=haven.gateway(client, team_id),
+                      team_id=team_id, event_id=str(body.get("event_id") or ""), event=event,
+                      bot_user_id=context.bot_user_id)
 
 
 def on_home_opened(event: dict, context, client) -> None:

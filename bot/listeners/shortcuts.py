@@ -5,8 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.blocks import REPORT_SHORTCUT
-
-SHORTCUTS = (REPORT_SHORTCUT,)
+from bot.listeners import text_of, user_of
 
 
 def register(app: App) -> None:
@@ -17,11 +16,13 @@ def on_report_message(ack, body: dict, context, client) -> None:
     """Keep the message as evidence and open the report modal."""
     ack()
     haven = context["haven"]
-    team_id = context.team_id or ""
-    channel = (body.get("channel") or {}).get("id")
-    message = body.get("message")
-    if not isinstance(channel, str) or not isinstance(message, dict):
+    team_id = str(context.team_id or "")
+    channel = body.get("channel")
+    channel = text_of(channel.get("id")) if isinstance(channel, dict) else None
+    message, user_id = body.get("message"), user_of(body)
+    trigger_id = text_of(body.get("trigger_id"))
+    if not (channel and isinstance(message, dict) and user_id and trigger_id):
         return
     haven.report_from_shortcut(gateway=haven.gateway(client, team_id), team_id=team_id,
-                               user_id=body["user"]["id"], channel_id=channel,
-                               message=message, trigger_id=body["trigger_id"])
+                               user_id=user_id, channel_id=channel, message=message,
+                               trigger_id=trigger_id)

@@ -31,6 +31,7 @@ class WatchedChannel(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     channel_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=100)
+    is_private: bool = False
     threshold: float | None = None
     added_by: str = Field(max_length=32)
     added_at: datetime = Field(default_factory=utcnow)
@@ -91,7 +92,7 @@ class Notice(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     flag_id: int = Field(foreign_key="flag.id", index=True)
     user_id: str = Field(max_length=32)
-    status: str = Field(default="pending", max_length=20)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed
     attempts: int = 0
     dm_channel: str | None = Field(default=None, max_length=32)
     dm_ts: str | None = Field(default=None, max_length=32)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from bot.storage.crypto import Vault
@@ -57,12 +57,12 @@ def watched_channel(session: Session, *, team_id: str, channel_id: str) -> Watch
 
 
 def watch(session: Session, *, team_id: str, channel_id: str, name: str,
-          admin_id: str) -> bool:
+          admin_id: str, is_private: bool = False) -> bool:
     """Opt a channel in; False if it already was."""
     if watched_channel(session, team_id=team_id, channel_id=channel_id):
         return False
     session.add(WatchedChannel(team_id=team_id, channel_id=channel_id, name=name,
-                               added_by=admin_id))
+                               added_by=admin_id, is_private=is_private))
     return True
 
 
@@ -156,6 +156,56 @@ def pending_notices(session: Session, *, team_id: str | None = None,
     if team_id is not None:
         query = query.where(Notice.team_id == team_id)
     return list(session.exec(query.order_by(Notice.id).limit(limit)))
+
+
+def noticed_about_message(session: Session, *, team_id: str, channel_id: str,
+                          message_ts: str) -> set[str]:
+    """People already given a notice about this message (an edit must not notify again)."""
+    query = select(Notice.user_id).join(Flag, Flag.id == Notice.flag_id).where(
+        Flag.team_id == team_id, Flag.channel_id == channel_id, Flag.message_ts == message_ts)
+    return set(session.exec(query))
+
+
+def claim_notice(session: Session, *, notice_id: int) -> bool:
+    """Mark a pending notice as being sent; False if someone else already claimed it."""
+    result = session.exec(update(Notice).where(Notice.id == notice_id,
+                                               Notice.status == "pending")
+                          .values(status="sending", attempts=Notice.attempts + 1))
+    return result.rowcount == 1
+
+
+def release_notice(session: Session, *, notice_id: int) -> None:
+    """A send failed: back to pending for the next sweep, or failed after too many tries."""
+    notice = session.get(Notice, notice_id)
+    notice.status = "failed" if notice.attempts >= MAX_NOTICE_ATTEMPTS else "pending"
+    session.add(notice)
+
+
+def notice_sent(session: Session, *, notice_id: int, dm_channel: str, dm_ts: str) -> None:
+    """Record a delivered notice and where it is (to update it later)."""
+    notice = session.get(Notice, notice_id)
+    notice.status, notice.dm_channel, notice.dm_ts, notice.sent_at = \
+        "sent", dm_channel, dm_ts, utcnow()
+    session.add(notice)
+
+
+def take_daily_slot(session: Session, *, team_id: str, key: str) -> bool:
+    """True at most once a day per workspace and key (rate-limits reminders)."""
+    now = datetime.now(UTC)
+    last = get_setting(session, team_id=team_id, key=key)
+    if last and now - datetime.fromisoformat(last) < timedelta(days=1):
+        return False
+    set_setting(session, team_id=team_id, key=key, value=now.isoformat())
+    return True
+
+
+def undelivered_cases(session: Session, *, older_than: timedelta = timedelta(minutes=1)
+                      ) -> list[Case]:
+    """Cases with a confidant that did not reach them (left behind by a crash or outage)."""
+    cutoff = datetime.now(UTC) - older_than
+    return list(session.exec(select(Case).where(
+        Case.confidant_id.is_not(None), Case.delivered_at.is_(None),
+        Case.created_at < cutoff).limit(100)))
 
 
 def notices_for_flag(session: Session, *, team_id: str, flag_id: int) -> list[Notice]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:18:10.972204
+Create Date: 2026-11-28 01:33:21.388213
 """
 
 import sqlalchemy as sa
@@ -70,6 +70,7 @@ def upgrade() -> None:
     sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('is_private', sa.Boolean(), nullable=False),
     sa.Column('threshold', sa.Float(), nullable=True),
     sa.Column('added_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('added_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -1,0 +1,202 @@
+"""Images: safe decoding, reading their text (Tesseract, English + Dutch), perceptual hashes.
+
+OCR tries the reading that fits the image first — a meme's white or yellow capitals with a
+black outline are isolated from the photo behind them; a screenshot is read as it is — and
+keeps the most plausible reading: Tesseract's word confidences times the share of words
+that are real English or Dutch words.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+MAX_PIXELS = 40_000_000
+OCR_LONG_SIDE = 1600  # larger images are scaled down first: text stays readable, OCR is faster
+MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at least ~20 px high
+LANGUAGES = "eng+nld"
+GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
+HASH_DISTANCE = 10  # bits (of 64) two perceptual hashes may differ and still be one image
+
+
+class ImageRejected(ValueError):
+    """Not an image Haven reads: the reason is safe to log (never the content)."""
+
+
+def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """An RGB image from file bytes (the first frame of an animation), or ImageRejected.
+
+    The pixel count is checked from the header before any pixel is decoded, so a
+    decompression bomb costs nothing; truncated and mislabelled files are rejected.
+    """
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ImageRejected("not an image") from None
+    except Image.DecompressionBombError:
+        raise ImageRejected("too many pixels") from None
+    if image.format not in FORMATS:
+        raise ImageRejected(f"unsupported format {image.format}")
+    if image.width * image.height > max_pixels:
+        raise ImageRejected(f"too many pixels ({image.width}x{image.height})")
+    try:
+        image.seek(0)
+        image.load()
+        return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError, EOFError):
+        raise ImageRejected("broken or truncated image") from None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Text read from an image, how plausible it is, and which preprocessing found it."""
+
+    text: str
+    plausibility: float
+    variant: str
+    seconds: float
+
+
+def _scaled(image: Image.Image) -> Image.Image:
+    long_side, short_side = max(image.size), min(image.size)
+    if long_side > OCR_LONG_SIDE:
+        factor = OCR_LONG_SIDE / long_side
+    elif short_side < MIN_SHORT_SIDE:
+        factor = min(3.0, MIN_SHORT_SIDE / short_side)
+    else:
+        return image
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
+    """Meme captions: white or yellow pixels close to a black outline, as black on white.
+
+    Bright areas of the photo are far from any outline and drop out. Returns the mask and
+    the share of pixels that look like outlined text (0 for a screenshot).
+    """
+    from scipy import ndimage
+
+    rgb = np.asarray(image, dtype=np.int16)
+    low, high = rgb.min(axis=2), rgb.max(axis=2)
+    light = (low > 185) | ((rgb[..., 0] > 170) & (rgb[..., 1] > 170) & (rgb[..., 2] < 110))
+    reach = max(5, int(min(image.size) * 0.012) | 1)
+    near_outline = ndimage.maximum_filter(high < 80, size=reach)
+    text = light & near_outline
+    return Image.fromarray(np.where(text, 0, 255).astype(np.uint8)), float(text.mean())
+
+
+def _variants(image: Image.Image) -> list[tuple[str, Image.Image]]:
+    """Preprocessed versions to try, the likeliest first: outlined captions for a meme,
+    light-on-dark text inverted for a dark-mode screenshot, the plain image otherwise."""
+    mask, share = outline_text_mask(image)
+    gray = ImageOps.grayscale(image)
+    cut = otsu_threshold(np.asarray(gray))
+    if share > 0.004:
+        return [("outline", mask), ("gray", gray), ("inverted", ImageOps.invert(gray))]
+    if np.asarray(gray).mean() < 110:  # dark mode: light text, made black on white
+        return [("dark-binary", gray.point(lambda v: 0 if v > cut else 255)),
+                ("inverted", ImageOps.invert(gray)), ("outline", mask)]
+    return [("gray", gray), ("outline", mask),
+            ("binary", gray.point(lambda v: 0 if v < cut else 255))]
+
+
+def otsu_threshold(gray: np.ndarray) -> int:
+    """The grey level that best separates ink from background (Otsu's method)."""
+    histogram = np.bincount(gray.ravel(), minlength=256).astype(float)
+    weight = np.cumsum(histogram)
+    mean = np.cumsum(histogram * np.arange(256))
+    total, total_mean = weight[-1], mean[-1]
+    between = (total_mean * weight - mean * total) ** 2 / np.maximum(
+        weight * (total - weight), 1e-9)
+    return int(np.argmax(between))
+
+
+def _words_and_confidence(image: Image.Image, timeout: float, psm: int) -> tuple[list[str], float]:
+    import pytesseract
+
+    data = pytesseract.image_to_data(image, lang=LANGUAGES, config=f"--psm {psm}",
+                                     timeout=timeout, output_type=pytesseract.Output.DICT)
+    words, confidences = [], []
+    for word, conf in zip(data["text"], data["conf"], strict=True):
+        word = word.strip()
+        if word and float(conf) >= 0:
+            words.append(word)
+            confidences.append(float(conf))
+    return words, (float(np.mean(confidences)) / 100 if confidences else 0.0)
+
+
+def plausibility(words: list[str], confidence: float, dictionary) -> float:
+    """Confidence times the share of words (of two or more letters) that are real words."""
+    real = [w.strip(".,!?:;\"'()[]|").lower() for w in words]
+    real = [w for w in real if len(w) >= 2 and w.isalpha()]
+    if not real:
+        return 0.0
+    known = sum(w in dictionary for w in real) / len(real)
+    return confidence * known * min(1.0, len(real) / 3)
+
+
+def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Reading:
+    """The most plausible reading of the text in ``image`` (may be empty)."""
+    start = time.monotonic()
+    image = _scaled(image)
+    best = Reading("", 0.0, "none", 0.0)
+    for name, variant in _variants(image):
+        left = timeout - (time.monotonic() - start)
+        if left <= 0.5:
+            break
+        words, confidence = _words_and_confidence(variant, left, 11 if name == "outline" else 3)
+        score = plausibility(words, confidence, dictionary)
+        if score > best.plausibility or not best.text:
+            best = Reading(" ".join(words), score, name, 0.0)
+        if score >= GOOD_ENOUGH:
+            break
+    return Reading(best.text, best.plausibility, best.variant, time.monotonic() - start)
+
+
+# -- perceptual hashes ---------------------------------------------------------------------
+def _trim_border(image: Image.Image) -> Image.Image:
+    """Cut away a uniform border (added around a re-shared image)."""
+    gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
+    corner = int(np.median([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]]))
+    content = np.abs(gray - corner) > 12
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if len(rows) < image.height * 0.3 or len(cols) < image.width * 0.3:
+        return image
+    return image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
+
+
+def image_hashes(image: Image.Image) -> list[str]:
+    """Perceptual hashes (pHash) of the image, with its border trimmed and of its centre,
+    as hex strings: robust to re-encoding, resizing, small crops and borders."""
+    import imagehash
+
+    trimmed = _trim_border(image)
+    w, h = trimmed.size
+    centre = trimmed.crop((w // 10, h // 10, w - w // 10, h - h // 10))
+    return [str(imagehash.phash(trimmed)), str(imagehash.phash(centre))]
+
+
+def hash_distance(a: str, b: str) -> int:
+    """Hamming distance of two hex hashes."""
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def closest_match(hashes: list[str], known: list[tuple[int, list[str]]],
+                  limit: int = HASH_DISTANCE) -> tuple[int, int] | None:
+    """(id, distance) of the known image nearest to ``hashes`` within ``limit``, or None.
+
+    Each hash is compared with the same kind of hash of the known image (whole with whole,
+    centre with centre), and the smaller distance counts.
+    """
+    best = None
+    for known_id, known_hashes in known:
+        distance = min(hash_distance(a, b) for a, b in zip(hashes, known_hashes, strict=False))
+        if distance <= limit and (best is None or distance < best[1]):
+            best = (known_id, distance)
+    return best
