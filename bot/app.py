@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot import listeners
@@ -19,10 +20,39 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
               logger=quiet_logger("haven.bolt"), process_before_response=False,
               request_verification_enabled=True, ignoring_self_events_enabled=True)
 
-    @app.middleware
-    def attach_haven(context, next):
-        context["haven"] = haven
-        next()
-
+    app.use(HavenContext(haven))
     listeners.register(app)
     return app
+
+
+def well_formed(body: dict) -> bool:
+    """Whether an interaction payload has the shape Slack always gives it. Bolt itself
+    indexes these fields, so a payload without them must stop here (signed or not)."""
+    kind = body.get("type")
+    if kind not in {"block_actions", "view_submission", "view_closed", "message_action",
+                    "shortcut", "block_suggestion"}:
+        return True
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return False
+    if kind.startswith("view_"):
+        view = body.get("view")
+        return isinstance(view, dict) and isinstance(view.get("type"), str)
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    return True
+
+
+class HavenContext(Middleware):
+    """Puts Haven's services on every request's context, and turns away payloads whose
+    shape no real Slack request has (400, instead of an error deep inside Bolt)."""
+
+    def __init__(self, haven: Haven):
+        self.haven = haven
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next):
+        if isinstance(req.body, dict) and not well_formed(req.body):
+            return BoltResponse(status=400, body="malformed payload")
+        req.context["haven"] = self.haven
+        return next()
