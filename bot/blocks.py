@@ -35,6 +35,7 @@ MAX_QUOTE_LINES = 40
 REPORT_BUTTON = "haven_report_open"
 DISMISS_BUTTON = "haven_not_a_problem"
 REPORT_SHORTCUT = "haven_report_message"
+BLOCK_IMAGE_SHORTCUT = "haven_block_image"
 REPORT_MODAL = "haven_report_submit"
 CONFIDANT_BLOCK, CONFIDANT_INPUT = "confidant", "confidant_choice"
 NOTE_BLOCK, NOTE_INPUT = "note", "note_text"
@@ -128,14 +129,30 @@ def _link(permalink: str | None, label: str) -> str:
     return escape(f"{label}: {permalink}") if permalink else label
 
 
+def _image_lines(bundle: dict) -> list[SectionBlock]:
+    """What Haven saw in an image: a known offensive image, and the text it read."""
+    if bundle.get("kind") != "image":
+        return []
+    lines = []
+    if bundle.get("matched_known_image") is not None:
+        lines.append("It matches an image your admins marked as offensive.")
+    if bundle.get("ocr_text"):
+        lines.append("Text Haven read in the image:\n" + quote_user_text(bundle["ocr_text"],
+                                                                        limit=1200))
+    return [SectionBlock(text=MarkdownTextObject(text="\n".join(lines), verbatim=True))] \
+        if lines else []
+
+
 def private_notice(*, flag_id: int, bundle: dict) -> tuple[str, list]:
-    """The DM to a person a flagged message was aimed at."""
-    text = "Haven noticed a message that may be hurtful to you"
+    """The DM to a person a flagged message (or image) was aimed at."""
+    what = "an image" if bundle.get("kind") == "image" else "a message"
+    text = f"Haven noticed {what} that may be hurtful to you"
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=(
             f"*{text}.*\nIt was posted in <#{bundle['channel']}> by <@{bundle['author']}> "
             f"({_time(bundle.get('ts'))}). Nobody else is told about this note: not the "
             "author, not the admins."))),
+        *_image_lines(bundle),
         SectionBlock(text=MarkdownTextObject(text=quote_user_text(bundle.get("text", "")),
                                              verbatim=True)),
         SectionBlock(text=MarkdownTextObject(text=(
@@ -224,6 +241,7 @@ def case_for_confidant(*, number: str, bundle: dict, note: str | None,
                                                   "at this.")),
         SectionBlock(text=MarkdownTextObject(text=quote_user_text(
             hide_person(bundle.get("text", ""), anonymous_id)), verbatim=True)),
+        *_image_lines(bundle),
         SectionBlock(fields=[
             MarkdownTextObject(text=f"*Author*\n<@{bundle['author']}>"
                                if bundle.get("author") else "*Author*\nunknown"),
@@ -284,6 +302,7 @@ def help_text(is_admin: bool) -> str:
             "• `/haven confidant add @person` / `/haven confidant remove @person`",
             "• `/haven threshold 0.7` — how sure Haven must be before it flags (0 to 1)",
             "• `/haven status` — channels, confidants and anonymous figures",
+            "• `/haven image block <link to a message>` — mark its image as offensive",
         ]
     return "\n".join(lines)
 

@@ -23,6 +23,18 @@ def _parser() -> argparse.ArgumentParser:
                                                "on standard input) and print JSON lines")
     classify.add_argument("messages", nargs="*", help="messages; none means read stdin")
     classify.add_argument("--model", type=Path, help="model artifact (.joblib)")
+    classify.add_argument("--image", nargs="+", type=Path, metavar="PATH",
+                          help="judge image files instead: their text (OCR, English + "
+                               "Dutch) and known offensive images")
+
+    images = sub.add_parser("images", help="known offensive images (in DATABASE_URL)")
+    images_sub = images.add_subparsers(dest="images_command", required=True)
+    images_add = images_sub.add_parser("add", help="register image files as offensive")
+    images_add.add_argument("paths", nargs="+", type=Path)
+    images_add.add_argument("--label", default="", help="a note, e.g. where it was seen")
+    images_sub.add_parser("list", help="list registered images")
+    images_remove = images_sub.add_parser("remove", help="forget a registered image")
+    images_remove.add_argument("id", type=int)
 
     evaluate = sub.add_parser("evaluate", help="precision, recall, F1 and ROC-AUC on a "
                                                "labelled CSV (default: the functional suite)")
@@ -52,8 +64,84 @@ def _load(path: Path | None):
         raise SystemExit(1) from None
 
 
+def _engine():
+    from bot.config import SettingsError, database_url_from_env
+    from bot.storage.db import make_engine, migrate
+
+    try:
+        engine = make_engine(database_url_from_env())
+    except SettingsError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    migrate(engine)
+    return engine
+
+
+def _known(engine) -> list[tuple[int, list[str]]]:
+    from bot.storage import queries as q
+    from bot.storage.db import session_scope
+
+    with session_scope(engine) as session:
+        return [(k.id, k.hashes.split(",")) for k in q.known_images(session)]
+
+
+def classify_images(args: argparse.Namespace) -> int:
+    """One JSON object per image: the text result plus ocr_text and matched_known_image."""
+    from bot.images import ImageRejected, dictionary_for, judge
+
+    model = _load(args.model)
+    dictionary, known = dictionary_for(model), _known(_engine())
+    status = 0
+    for path in args.image:
+        try:
+            verdict = judge(path.read_bytes(), model=model, dictionary=dictionary, known=known)
+        except (OSError, ImageRejected) as error:
+            print(f"haven: {path}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        keys = ("score", "flagged", "categories", "language", "ocr_text",
+                "matched_known_image")
+        print(json.dumps({"path": str(path), **{k: verdict[k] for k in keys}},
+                         ensure_ascii=False))
+    return status
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    """Manage known offensive images."""
+    from bot.images import ImageRejected, decode, image_hashes
+    from bot.storage import queries as q
+    from bot.storage.db import session_scope
+
+    engine = _engine()
+    with session_scope(engine) as session:
+        if args.images_command == "list":
+            for row in q.known_images(session):
+                print(f"{row.id}\t{row.added_at:%Y-%m-%d}\t{row.label}")
+            return 0
+        if args.images_command == "remove":
+            if not q.remove_known_image(session, image_id=args.id):
+                print(f"haven: no known image {args.id}", file=sys.stderr)
+                return 1
+            print(f"removed {args.id}")
+            return 0
+        status = 0
+        for path in args.paths:
+            try:
+                hashes = image_hashes(decode(path.read_bytes()))
+            except (OSError, ImageRejected) as error:
+                print(f"haven: {path}: {error}", file=sys.stderr)
+                status = 1
+                continue
+            row = q.add_known_image(session, team_id="", hashes=hashes,
+                                    label=args.label or path.name, added_by="cli")
+            print(f"added {row.id}\t{path}")
+    return status
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     """One JSON object per message; an empty line gives an unflagged result."""
+    if args.image:
+        return classify_images(args)
     model = _load(args.model)
     messages = args.messages or [line.rstrip("\r\n") for line in sys.stdin]
     batch = 512
@@ -170,7 +258,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train,
-            "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo}
+            "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "images": cmd_images}
 
 
 def main(argv: list[str] | None = None) -> int:

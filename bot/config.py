@@ -165,6 +165,12 @@ def _log_level(values: Mapping[str, str]) -> str:
     return level
 
 
+def database_url_from_env(env: Mapping[str, str] | None = None,
+                          dotenv_path: str | Path | None = ".env") -> str:
+    """Only ``DATABASE_URL`` (for commands that need the database but not Slack)."""
+    return _database_url(read_environment(env, dotenv_path))
+
+
 def load_settings(env: Mapping[str, str] | None = None,
                   dotenv_path: str | Path | None = ".env") -> Settings:
     """Read and validate every setting; raise :class:`SettingsError` naming the first bad one."""

@@ -21,6 +21,7 @@ OCR_LONG_SIDE = 1600  # larger images are scaled down first: text stays readable
 MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at least ~20 px high
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
+LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
 HASH_DISTANCE = 10  # bits (of 64) two perceptual hashes may differ and still be one image
 
 
@@ -100,6 +101,7 @@ def _variants(image: Image.Image) -> list[tuple[str, Image.Image]]:
     if share > 0.004:
         return [("outline", mask), ("gray", gray), ("inverted", ImageOps.invert(gray))]
     if np.asarray(gray).mean() < 110:  # dark mode: light text, made black on white
+        cut = max(cut, 128)  # text is far brighter than both background and bubbles
         return [("dark-binary", gray.point(lambda v: 0 if v > cut else 255)),
                 ("inverted", ImageOps.invert(gray)), ("outline", mask)]
     return [("gray", gray), ("outline", mask),
@@ -117,7 +119,12 @@ def otsu_threshold(gray: np.ndarray) -> int:
     return int(np.argmax(between))
 
 
+MIN_WORD_CONFIDENCE = 45  # Tesseract's per-word confidence (0-100): below it, mostly noise
+
+
 def _words_and_confidence(image: Image.Image, timeout: float, psm: int) -> tuple[list[str], float]:
+    """Words Tesseract is reasonably sure of (photo texture reads as low-confidence junk),
+    and their mean confidence (0-1)."""
     import pytesseract
 
     data = pytesseract.image_to_data(image, lang=LANGUAGES, config=f"--psm {psm}",
@@ -125,20 +132,25 @@ def _words_and_confidence(image: Image.Image, timeout: float, psm: int) -> tuple
     words, confidences = [], []
     for word, conf in zip(data["text"], data["conf"], strict=True):
         word = word.strip()
-        if word and float(conf) >= 0:
+        if word and float(conf) >= MIN_WORD_CONFIDENCE and any(c.isalnum() for c in word):
             words.append(word)
             confidences.append(float(conf))
     return words, (float(np.mean(confidences)) / 100 if confidences else 0.0)
 
 
+def _clean(word: str) -> str:
+    return word.strip(".,!?:;\"'()[]|{}<>-_=~*\u201c\u201d\u2018\u2019").lower()
+
+
 def plausibility(words: list[str], confidence: float, dictionary) -> float:
-    """Confidence times the share of words (of two or more letters) that are real words."""
-    real = [w.strip(".,!?:;\"'()[]|").lower() for w in words]
+    """Confidence times the share of words that are real words, times how many there are
+    (up to four): two names read off a screenshot's header are not yet a reading."""
+    real = [_clean(w) for w in words]
     real = [w for w in real if len(w) >= 2 and w.isalpha()]
     if not real:
         return 0.0
     known = sum(w in dictionary for w in real) / len(real)
-    return confidence * known * min(1.0, len(real) / 3)
+    return confidence * known * min(1.0, len(real) / 4)
 
 
 def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Reading:
@@ -146,11 +158,14 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     start = time.monotonic()
     image = _scaled(image)
     best = Reading("", 0.0, "none", 0.0)
-    for name, variant in _variants(image):
+    for tried, (name, variant) in enumerate(_variants(image)):
         left = timeout - (time.monotonic() - start)
-        if left <= 0.5:
+        if left <= 0.5 or (tried == 2 and best.plausibility >= LAST_RESORT):
             break
-        words, confidence = _words_and_confidence(variant, left, 11 if name == "outline" else 3)
+        try:
+            words, confidence = _words_and_confidence(variant, left, 11)
+        except RuntimeError:  # pytesseract's time-out: keep the best reading so far
+            break
         score = plausibility(words, confidence, dictionary)
         if score > best.plausibility or not best.text:
             best = Reading(" ".join(words), score, name, 0.0)
@@ -200,3 +215,38 @@ def closest_match(hashes: list[str], known: list[tuple[int, list[str]]],
         if distance <= limit and (best is None or distance < best[1]):
             best = (known_id, distance)
     return best
+
+
+# -- judging an image -------------------------------------------------------------------------
+IMAGE_SECONDS = 20.0  # per-image limit for reading its text
+
+
+def dictionary_for(model) -> set[str]:
+    """English and Dutch words (the model's vocabulary and lexicon): plausible OCR words."""
+    from classifier.lexicon import CLASSES
+
+    words = {w for w in model.pipeline["features"].vocabulary_ if w.isalpha()}
+    return words | {w for members in CLASSES.values() for w in members}
+
+
+def judge(data: bytes, *, model, dictionary: set[str], known: list[tuple[int, list[str]]],
+          extra_texts=(), timeout: float = IMAGE_SECONDS) -> dict:
+    """Read, match and classify one image (ImageRejected for what is no image).
+
+    The text read in the image, and the message text, alt text and title that came with it,
+    go through the same classifier; the highest score counts.
+    """
+    import hashlib
+
+    image = decode(data)
+    reading = read_text(image, dictionary=dictionary, timeout=timeout)
+    match = closest_match(image_hashes(image), known)
+    texts = [t for t in (reading.text, *extra_texts) if t and t.strip()]
+    best = max(model.classify(texts) if texts else [], key=lambda r: r.score, default=None)
+    return {"score": round(best.score, 4) if best else 0.0,
+            "flagged": bool(match) or bool(best and best.flagged),
+            "categories": best.categories if best else {},
+            "language": best.language if best else "en",
+            "ocr_text": reading.text, "matched_known_image": match[0] if match else None,
+            "image_sha256": hashlib.sha256(data).hexdigest(), "ocr_seconds":
+            round(reading.seconds, 3)}

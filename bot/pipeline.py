@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.files import is_image_entry
+
 MAX_CLASSIFIED_CHARS = 20_000  # longer messages are judged on their first 20,000 characters
+MAX_FILES = 10
 
 #: Subtypes that are not someone writing something (joins, topic changes, deletions, ...).
 _IGNORED_SUBTYPES = {
@@ -29,6 +32,7 @@ class Message:
     thread_ts: str | None
     parent_author: str | None
     edited: bool
+    files: tuple[str, ...] = ()  # ids of the images shared with the message
 
     @property
     def is_reply(self) -> bool:
@@ -59,15 +63,18 @@ def message_from_event(event: dict, bot_user_id: str | None) -> Message | None:
             event["previous_message"].get("text") == inner.get("text"):
         return None  # an unfurl or reaction update, not a new text
     author, channel, ts = inner.get("user"), event.get("channel"), inner.get("ts")
-    text = inner.get("text")
+    text = inner.get("text") if inner.get("text") is not None or inner.get("files") else None
+    text = "" if text is None and inner.get("files") else text
     if not (_valid_id(author) and _valid_id(channel) and isinstance(ts, str)
             and isinstance(text, str)) or author == bot_user_id:
         return None
     thread_ts = inner.get("thread_ts") if isinstance(inner.get("thread_ts"), str) else None
     parent = inner.get("parent_user_id")
+    files = inner.get("files") if isinstance(inner.get("files"), list) else []
     return Message(channel=channel, ts=ts, author=author, text=text[:MAX_CLASSIFIED_CHARS],
                    thread_ts=thread_ts, parent_author=parent if _valid_id(parent) else None,
-                   edited=edited)
+                   edited=edited, files=tuple(f["id"] for f in files[:MAX_FILES]
+                                              if is_image_entry(f)))
 
 
 def mentioned_users(text: str) -> list[str]:

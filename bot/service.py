@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks
 from bot.config import Settings
+from bot.files import fetch_image, is_image_entry
+from bot.images import ImageRejected, decode, dictionary_for, image_hashes, judge
 from bot.jobs import JobQueue
 from bot.notify import SlackGateway, UserCache
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
@@ -23,10 +25,12 @@ from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.db import session_scope
 from bot.storage.models import Case, Evidence, Notice, utcnow
+from classifier.model import Result
 
 log = logging.getLogger(__name__)
 
 _CHANNEL_ARG = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$|^(C[A-Z0-9]{2,})$")
+_PERMALINK = re.compile(r"/archives/([CG][A-Z0-9]+)/p(\d{16})")
 _USER_ARG = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$|^([UW][A-Z0-9]{2,})$")
 
 
@@ -49,6 +53,7 @@ class Haven:
         self._model_loader = model_loader
         self._model_lock = threading.Lock()
         self.jobs = JobQueue()
+        self._dictionary: set[str] | None = None
 
     # -- model ------------------------------------------------------------------------
     @property
@@ -88,6 +93,12 @@ class Haven:
                 return None  # Haven reads only the channels on the watch list
             threshold = self.threshold(session, team_id=team_id,
                                        channel_threshold=channel.threshold)
+        for file_id in message.files:  # OCR is slow: each image is a job of its own
+            self.jobs.submit(self.handle_image, gateway=gateway, team_id=team_id,
+                             event_id=event_id, message=message, file_id=file_id,
+                             threshold=threshold, bot_user_id=bot_user_id)
+        if not message.text.strip():
+            return None
         result = self.model.classify([message.text])[0]
         if result.score < threshold:
             return None
@@ -96,8 +107,49 @@ class Haven:
             self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
         return flag_id
 
+    # -- images -------------------------------------------------------------------------
+    @property
+    def dictionary(self) -> set[str]:
+        """English and Dutch words: what makes an OCR reading plausible."""
+        if self._dictionary is None:
+            self._dictionary = dictionary_for(self.model)
+        return self._dictionary
+
+    def judge_image(self, data: bytes, *, team_id: str | None, extra_texts=()) -> dict:
+        """Read, match and classify one image (ImageRejected for what is no image)."""
+        with session_scope(self.engine) as session:
+            known = [(k.id, k.hashes.split(",")) for k in q.known_images(session,
+                                                                        team_id=team_id)]
+        return judge(data, model=self.model, dictionary=self.dictionary, known=known,
+                     extra_texts=extra_texts)
+
+    def handle_image(self, *, gateway: SlackGateway, team_id: str, event_id: str,
+                     message: Message, file_id: str, threshold: float,
+                     bot_user_id: str | None) -> int | None:
+        """Fetch an image shared in a watched channel; flag it when its text is hurtful or
+        it matches a known offensive image. Skips (with the reason, never the content)
+        what is not a readable image."""
+        try:
+            shared = fetch_image(gateway.client, gateway.client.token or "", file_id)
+            verdict = self.judge_image(shared.data, team_id=team_id,
+                                       extra_texts=(message.text, shared.alt_text,
+                                                    shared.title))
+        except ImageRejected as reason:
+            log.info("file %s skipped: %s", file_id, reason)
+            return None
+        if verdict["score"] < threshold and verdict["matched_known_image"] is None:
+            return None
+        result = Result(score=max(verdict["score"], threshold if verdict[
+            "matched_known_image"] else 0.0), flagged=True, categories=verdict["categories"],
+            language=verdict["language"])
+        flag_id = self._record(gateway, team_id, f"{event_id}:{file_id}", message, result,
+                               bot_user_id, image=(shared, verdict))
+        if flag_id is not None:
+            self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
+        return flag_id
+
     def _record(self, gateway, team_id, event_id, message: Message, result,
-                bot_user_id) -> int | None:
+                bot_user_id, image=None) -> int | None:
         parent_author = message.parent_author
         if message.is_reply and parent_author is None:
             parent_author = self._thread_parent_author(gateway, message)
@@ -106,6 +158,11 @@ class Haven:
         bundle = message.bundle(gateway.permalink(message.channel, message.ts))
         bundle.update(score=round(result.score, 4), language=result.language,
                       categories=flagged_categories(result.categories))
+        if image is not None:
+            shared, verdict = image
+            bundle.update(kind="image", file_id=shared.file_id, file_name=shared.name,
+                          ocr_text=verdict["ocr_text"], image_sha256=verdict["image_sha256"],
+                          matched_known_image=verdict["matched_known_image"])
         affected = affected_people(message, bot_user_id)
         if affected and self._is_private(gateway, message):
             # Evidence from a private channel goes only to its members.
@@ -125,6 +182,10 @@ class Haven:
                     categories=bundle["categories"], bundle=bundle,
                     affected=[p for p in affected if p not in already])  # edits: once
                 flag_id = flag.id
+                if image is not None:
+                    q.store_evidence_file(session, vault=self.vault, team_id=team_id,
+                                          evidence_id=flag.evidence_id, data=image[0].data,
+                                          mimetype=image[0].mimetype)
         except IntegrityError:
             log.info("event %s was already handled", event_id)
             return None
@@ -447,6 +508,52 @@ class Haven:
         return Reply(f"Threshold set to {threshold:.2f} for every watched channel without "
                      "its own.")
 
+    def _image(self, gateway, team_id, user_id, args) -> Reply:
+        """``/haven image block <link to a message>``: its images become known offensive."""
+        link = args[1].strip("<>").split("|")[0] if len(args) > 1 else ""
+        found = _PERMALINK.search(link)
+        if not args or args[0].lower() != "block" or not found:
+            return Reply("Use `/haven image block <link to the message>` (message menu ⋯ → "
+                         "Copy link).")
+        channel, ts = found.group(1), f"{found.group(2)[:10]}.{found.group(2)[10:]}"
+        try:
+            history = gateway.client.conversations_history(channel=channel, latest=ts,
+                                                           inclusive=True, limit=1)
+        except SlackApiError as error:
+            reason = blocks.escape(str(error.response.get("error")))
+            return Reply(f"Haven cannot read that message ({reason}).")
+        messages = history.get("messages") or []
+        if not messages or messages[0].get("ts") != ts:
+            return Reply("Haven cannot find that message.")
+        return self.block_images(gateway=gateway, team_id=team_id, user_id=user_id,
+                                 message=messages[0])
+
+    def block_images(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                     message: dict) -> Reply:
+        """Register the images of a message as known offensive images (admins only)."""
+        if not gateway.is_admin(user_id):
+            return Reply("Sorry, only workspace admins and owners can mark images.")
+        files = message.get("files") if isinstance(message.get("files"), list) else []
+        added = 0
+        for entry in files:
+            if not is_image_entry(entry):
+                continue
+            try:
+                shared = fetch_image(gateway.client, gateway.client.token or "", entry["id"])
+                hashes = image_hashes(decode(shared.data))
+            except ImageRejected as reason:
+                log.info("file %s not registered: %s", entry["id"], reason)
+                continue
+            with session_scope(self.engine) as session:
+                q.add_known_image(session, team_id=team_id, hashes=hashes,
+                                  label=shared.name, added_by=user_id)
+                q.note_admin(session, team_id=team_id, user_id=user_id)
+            added += 1
+        if not added:
+            return Reply("That message has no image Haven could read.")
+        return Reply(f"Marked {added} image(s) as offensive. Haven keeps only a fingerprint; "
+                     "similar images posted in watched channels will be flagged.")
+
     def _status(self, gateway, team_id, user_id, args) -> Reply:
         with session_scope(self.engine) as session:
             channels = q.watched_channels(session, team_id=team_id)
@@ -463,7 +570,7 @@ class Haven:
 
 ADMIN_COMMANDS = {
     "watch": Haven._watch, "unwatch": Haven._unwatch, "confidant": Haven._confidant,
-    "threshold": Haven._threshold, "status": Haven._status,
+    "threshold": Haven._threshold, "status": Haven._status, "image": Haven._image,
 }
 
 

@@ -97,6 +97,9 @@ class SlackDouble:
         self.homes: list[dict] = []
         self.responses: list[dict] = []
         self.faults: dict[str, Fault] = {}
+        self.files: dict[str, dict] = {}  # file id -> files.info entry and "content" bytes
+        self.channel_history: list[dict] = []  # messages people posted (for history lookups)
+        self.downloads: list[dict] = []
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -158,10 +161,40 @@ class SlackDouble:
             return [m for m in self.messages if m["channel"] == channel_id]
 
     # -- HTTP -------------------------------------------------------------------------
+    def add_file(self, file_id: str, content: bytes, *, name: str = "image.png",
+                 mimetype: str = "image/png", filetype: str = "png", **extra) -> dict:
+        """A file someone shared; its download needs the bot token, like url_private."""
+        entry = {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
+                 "filetype": filetype, "size": len(content),
+                 "url_private": f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/{name}",
+                 **extra}
+        self.files[file_id] = {"info": entry, "content": content}
+        return {k: entry[k] for k in ("id", "name", "mimetype", "filetype")}
+
+    def _download(self, request, path: str) -> None:
+        file_id = path.split("/")[2].split("-", 1)[-1]
+        stored = self.files.get(file_id)
+        authorised = request.headers.get("Authorization") == f"Bearer {self.token}"
+        with self._lock:
+            self.downloads.append({"file": file_id, "authorised": authorised})
+        if stored is None or not authorised or stored["info"].get("deny_download"):
+            request.send_response(401 if stored else 404)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        data = stored["content"]
+        request.send_response(200)
+        request.send_header("Content-Type", stored["info"]["mimetype"])
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode("utf-8") if length else ""
         path = urllib.parse.urlparse(request.path)
+        if path.path.startswith("/files-pri/"):
+            return self._download(request, path.path)
         if path.path.startswith("/respond/"):
             with self._lock:
                 self.responses.append(json.loads(raw or "{}"))
@@ -253,6 +286,16 @@ class SlackDouble:
         if users not in self.workspace.users:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D" + users}}
+
+    def api_files_info(self, args):
+        stored = self.files.get(args["file"])
+        return {"ok": True, "file": stored["info"]} if stored else \
+            {"ok": False, "error": "file_not_found"}
+
+    def api_conversations_history(self, args):
+        found = [m for m in self.messages + self.channel_history
+                 if m["channel"] == args["channel"] and m["ts"] == args.get("latest")]
+        return {"ok": True, "messages": found[:1], "has_more": False}
 
     def api_conversations_replies(self, args):
         parent = [m for m in self.messages

@@ -15,7 +15,8 @@ MANIFEST = json.loads((ROOT / "manifest.json").read_text())
 SCOPES = {"conversations_join": "channels:join", "conversations_info": "channels:read",
           "users_info": "users:read", "conversations_open": "im:write",
           "chat_postMessage": "chat:write", "chat_update": "chat:write",
-          "conversations_replies": "channels:history", "conversations_members": "groups:read"}
+          "conversations_replies": "channels:history", "conversations_members": "groups:read",
+          "files_info": "files:read", "conversations_history": "channels:history"}
 
 
 def test_every_command_and_shortcut_is_in_the_manifest():

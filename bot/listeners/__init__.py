@@ -9,7 +9,7 @@ from slack_bolt import App
 
 EVENTS = ("message", "app_home_opened")
 COMMANDS = ("/haven",)
-SHORTCUTS = ("haven_report_message",)
+SHORTCUTS = ("haven_report_message", "haven_block_image")
 
 
 def user_of(body: dict) -> str | None:

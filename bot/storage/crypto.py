@@ -34,6 +34,18 @@ class Vault:
         plain = self.canonical(bundle)
         return self._fernet.encrypt(plain), hashlib.sha256(plain).hexdigest()
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """Ciphertext of raw bytes (an image)."""
+        return self._fernet.encrypt(data)
+
+    def open_bytes(self, cipher: bytes) -> bytes:
+        """Raw bytes back from their ciphertext."""
+        try:
+            return self._fernet.decrypt(cipher)
+        except InvalidToken:
+            raise EvidenceUnreadable("evidence cannot be decrypted with the configured keys") \
+                from None
+
     def open(self, cipher: bytes) -> dict:
         """The bundle back from its ciphertext."""
         try:

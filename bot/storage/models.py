@@ -148,3 +148,29 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=32)
     action: str = Field(max_length=40)
     subject: str = Field(max_length=64)
+
+
+class EvidenceFile(SQLModel, table=True):
+    """An image kept as evidence (encrypted), with its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    mimetype: str = Field(default="", max_length=100)
+
+
+class KnownImage(SQLModel, table=True):
+    """An image an admin marked as offensive: only its perceptual hashes are kept.
+
+    ``team_id`` is empty for images registered from the command line (``haven images add``),
+    which apply to every workspace of this installation.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", index=True, max_length=32)
+    hashes: str = Field(max_length=200)  # comma-separated hex pHashes: whole, centre
+    label: str = Field(default="", max_length=200)
+    added_by: str = Field(default="", max_length=32)
+    added_at: datetime = Field(default_factory=utcnow)

@@ -5,6 +5,7 @@ Every function is scoped to one workspace (``team_id``): no query crosses worksp
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -18,8 +19,10 @@ from bot.storage.models import (
     Case,
     Confidant,
     Evidence,
+    EvidenceFile,
     Feedback,
     Flag,
+    KnownImage,
     Notice,
     ProcessedEvent,
     TeamSetting,
@@ -300,3 +303,42 @@ def activity(session: Session, *, team_id: str, days: int = 30) -> dict[str, str
     cases = session.exec(select(func.count()).select_from(Case).where(
         Case.team_id == team_id, Case.created_at >= since)).one()
     return {"flags": suppressed(flags), "cases": suppressed(cases)}
+
+
+# -- images -------------------------------------------------------------------------------
+def store_evidence_file(session: Session, *, vault: Vault, team_id: str, evidence_id: int,
+                        data: bytes, mimetype: str) -> EvidenceFile:
+    """Keep an image with its evidence, encrypted."""
+    row = EvidenceFile(team_id=team_id, evidence_id=evidence_id,
+                       cipher=vault.seal_bytes(data), sha256=hashlib.sha256(data).hexdigest(),
+                       mimetype=mimetype[:100])
+    session.add(row)
+    return row
+
+
+def add_known_image(session: Session, *, team_id: str, hashes: list[str], label: str,
+                    added_by: str) -> KnownImage:
+    """Register an offensive image by its perceptual hashes."""
+    row = KnownImage(team_id=team_id, hashes=",".join(hashes), label=label[:200],
+                     added_by=added_by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def known_images(session: Session, *, team_id: str | None = None) -> list[KnownImage]:
+    """Known images of a workspace and those registered for every workspace; all of them
+    when ``team_id`` is None (the command line)."""
+    query = select(KnownImage)
+    if team_id is not None:
+        query = query.where(KnownImage.team_id.in_([team_id, ""]))
+    return list(session.exec(query.order_by(KnownImage.id)))
+
+
+def remove_known_image(session: Session, *, image_id: int) -> bool:
+    """Forget a known image; False if there was none with that id."""
+    row = session.get(KnownImage, image_id)
+    if row is None:
+        return False
+    session.delete(row)
+    return True
