@@ -82,7 +82,7 @@ def _known(engine) -> list[tuple[int, list[str]]]:
     from bot.storage.db import session_scope
 
     with session_scope(engine) as session:
-        return [(k.id, k.hashes.split(",")) for k in q.known_images(session)]
+        return q.known_fingerprints(session)
 
 
 def classify_images(args: argparse.Namespace) -> int:
@@ -108,11 +108,12 @@ def classify_images(args: argparse.Namespace) -> int:
 
 def cmd_images(args: argparse.Namespace) -> int:
     """Manage known offensive images."""
-    from bot.images import ImageRejected, decode, image_hashes
+    from bot.images import ImageRejected, fingerprint
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
     engine = _engine()
+    dictionary = None
     with session_scope(engine) as session:
         if args.images_command == "list":
             for row in q.known_images(session):
@@ -126,14 +127,19 @@ def cmd_images(args: argparse.Namespace) -> int:
             return 0
         status = 0
         for path in args.paths:
+            if dictionary is None:
+                from bot.images import dictionary_for
+
+                dictionary = dictionary_for(_load(None))
             try:
-                hashes = image_hashes(decode(path.read_bytes()))
+                print_ = fingerprint(path.read_bytes(), dictionary)
             except (OSError, ImageRejected) as error:
                 print(f"haven: {path}: {error}", file=sys.stderr)
                 status = 1
                 continue
-            row = q.add_known_image(session, team_id="", hashes=hashes,
-                                    label=args.label or path.name, added_by="cli")
+            row = q.add_known_image(session, team_id="", hashes=print_.hashes,
+                                    words=print_.words, label=args.label or path.name,
+                                    added_by="cli")
             print(f"added {row.id}\t{path}")
     return status
 

@@ -22,7 +22,9 @@ MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at leas
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
 LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
-HASH_DISTANCE = 10  # bits (of 64) two perceptual hashes may differ and still be one image
+HASH_DISTANCE = 8  # bits (of 64) two hashes of a textless image may differ: one image
+TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
+SHARED_WORDS = 0.6  # share of a known image's words that a copy must contain
 
 
 class ImageRejected(ValueError):
@@ -202,19 +204,47 @@ def hash_distance(a: str, b: str) -> int:
     return bin(int(a, 16) ^ int(b, 16)).count("1")
 
 
-def closest_match(hashes: list[str], known: list[tuple[int, list[str]]],
-                  limit: int = HASH_DISTANCE) -> tuple[int, int] | None:
-    """(id, distance) of the known image nearest to ``hashes`` within ``limit``, or None.
+def text_words(text: str, dictionary: set[str]) -> set[str]:
+    """The real words (three letters or more) of an OCR reading: an image's text identity."""
+    return {w for w in (_clean(word) for word in text.split())
+            if len(w) >= 3 and w in dictionary}
 
-    Each hash is compared with the same kind of hash of the known image (whole with whole,
-    centre with centre), and the smaller distance counts.
+
+def closest_match(hashes: list[str], words: set[str],
+                  known: list[tuple[int, list[str], set[str]]]) -> tuple[int, int] | None:
+    """(id, distance) of the known image this one is a copy of, or None.
+
+    Two images are copies when their perceptual hashes are close (whole image, and centre,
+    each against its own kind). A known image with text must also share most of its words
+    with this one: two memes on the same photo with different captions are different images,
+    and chat screenshots all look alike until you read them.
     """
     best = None
-    for known_id, known_hashes in known:
+    for known_id, known_hashes, known_words in known:
         distance = min(hash_distance(a, b) for a, b in zip(hashes, known_hashes, strict=False))
-        if distance <= limit and (best is None or distance < best[1]):
+        if len(known_words) >= 2:
+            same = distance <= TEXT_HASH_DISTANCE and \
+                len(known_words & words) / len(known_words) >= SHARED_WORDS
+        else:
+            same = distance <= HASH_DISTANCE
+        if same and (best is None or distance < best[1]):
             best = (known_id, distance)
     return best
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What Haven keeps of a known offensive image: hashes and words, never the pixels."""
+
+    hashes: list[str]
+    words: set[str]
+
+
+def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fingerprint:
+    """The fingerprint of an image file (ImageRejected for what is no image)."""
+    image = decode(data)
+    reading = read_text(image, dictionary=dictionary, timeout=timeout)
+    return Fingerprint(image_hashes(image), text_words(reading.text, dictionary))
 
 
 # -- judging an image -------------------------------------------------------------------------
@@ -229,8 +259,9 @@ def dictionary_for(model) -> set[str]:
     return words | {w for members in CLASSES.values() for w in members}
 
 
-def judge(data: bytes, *, model, dictionary: set[str], known: list[tuple[int, list[str]]],
-          extra_texts=(), timeout: float = IMAGE_SECONDS) -> dict:
+def judge(data: bytes, *, model, dictionary: set[str],
+          known: list[tuple[int, list[str], set[str]]], extra_texts=(),
+          timeout: float = IMAGE_SECONDS) -> dict:
     """Read, match and classify one image (ImageRejected for what is no image).
 
     The text read in the image, and the message text, alt text and title that came with it,
@@ -240,7 +271,7 @@ def judge(data: bytes, *, model, dictionary: set[str], known: list[tuple[int, li
 
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    match = closest_match(image_hashes(image), known)
+    match = closest_match(image_hashes(image), text_words(reading.text, dictionary), known)
     texts = [t for t in (reading.text, *extra_texts) if t and t.strip()]
     best = max(model.classify(texts) if texts else [], key=lambda r: r.score, default=None)
     return {"score": round(best.score, 4) if best else 0.0,

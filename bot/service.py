@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import blocks
 from bot.config import Settings
 from bot.files import fetch_image, is_image_entry
-from bot.images import ImageRejected, decode, dictionary_for, image_hashes, judge
+from bot.images import ImageRejected, dictionary_for, fingerprint, judge
 from bot.jobs import JobQueue
 from bot.notify import SlackGateway, UserCache
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
@@ -118,8 +118,7 @@ class Haven:
     def judge_image(self, data: bytes, *, team_id: str | None, extra_texts=()) -> dict:
         """Read, match and classify one image (ImageRejected for what is no image)."""
         with session_scope(self.engine) as session:
-            known = [(k.id, k.hashes.split(",")) for k in q.known_images(session,
-                                                                        team_id=team_id)]
+            known = q.known_fingerprints(session, team_id=team_id)
         return judge(data, model=self.model, dictionary=self.dictionary, known=known,
                      extra_texts=extra_texts)
 
@@ -540,13 +539,13 @@ class Haven:
                 continue
             try:
                 shared = fetch_image(gateway.client, gateway.client.token or "", entry["id"])
-                hashes = image_hashes(decode(shared.data))
+                print_ = fingerprint(shared.data, self.dictionary)
             except ImageRejected as reason:
                 log.info("file %s not registered: %s", entry["id"], reason)
                 continue
             with session_scope(self.engine) as session:
-                q.add_known_image(session, team_id=team_id, hashes=hashes,
-                                  label=shared.name, added_by=user_id)
+                q.add_known_image(session, team_id=team_id, hashes=print_.hashes,
+                                  words=print_.words, label=shared.name, added_by=user_id)
                 q.note_admin(session, team_id=team_id, user_id=user_id)
             added += 1
         if not added:

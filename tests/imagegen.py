@@ -78,7 +78,7 @@ def meme(top: str, bottom: str = "", *, background: str = "astronaut",
     draw = ImageDraw.Draw(image)
     width, height = size
     face = font(font_name, max(12, int(height * scale)))
-    per_line = max(8, int(width / (face.size * 0.62)))
+    per_line = max(8, int(width * 0.92 / (face.size * 0.75)))
     y = _centered_lines(draw, textwrap.wrap(top.upper(), per_line), face, width,
                         int(height * 0.04), color, max(2, face.size // 14))
     if bottom:

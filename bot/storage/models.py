@@ -171,6 +171,7 @@ class KnownImage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(default="", index=True, max_length=32)
     hashes: str = Field(max_length=200)  # comma-separated hex pHashes: whole, centre
+    words: str = Field(default="", max_length=2000)  # the words read in it, space-separated
     label: str = Field(default="", max_length=200)
     added_by: str = Field(default="", max_length=32)
     added_at: datetime = Field(default_factory=utcnow)

@@ -316,10 +316,11 @@ def store_evidence_file(session: Session, *, vault: Vault, team_id: str, evidenc
     return row
 
 
-def add_known_image(session: Session, *, team_id: str, hashes: list[str], label: str,
-                    added_by: str) -> KnownImage:
-    """Register an offensive image by its perceptual hashes."""
-    row = KnownImage(team_id=team_id, hashes=",".join(hashes), label=label[:200],
+def add_known_image(session: Session, *, team_id: str, hashes: list[str], words: set[str],
+                    label: str, added_by: str) -> KnownImage:
+    """Register an offensive image by its perceptual hashes and the words in it."""
+    row = KnownImage(team_id=team_id, hashes=",".join(hashes),
+                     words=" ".join(sorted(words))[:2000], label=label[:200],
                      added_by=added_by)
     session.add(row)
     session.flush()
@@ -333,6 +334,13 @@ def known_images(session: Session, *, team_id: str | None = None) -> list[KnownI
     if team_id is not None:
         query = query.where(KnownImage.team_id.in_([team_id, ""]))
     return list(session.exec(query.order_by(KnownImage.id)))
+
+
+def known_fingerprints(session: Session, *, team_id: str | None = None
+                       ) -> list[tuple[int, list[str], set[str]]]:
+    """(id, hashes, words) of the known images, as image matching wants them."""
+    return [(k.id, k.hashes.split(","), set(k.words.split()))
+            for k in known_images(session, team_id=team_id)]
 
 
 def remove_known_image(session: Session, *, image_id: int) -> bool:

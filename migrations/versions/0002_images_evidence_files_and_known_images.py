@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 01:46:31.411859
+Create Date: 2026-11-28 02:07:43.169179
 """
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('hashes', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('words', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('added_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('added_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
