@@ -24,7 +24,7 @@ GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other vari
 LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
 HASH_DISTANCE = 8  # bits (of 64) two hashes of a textless image may differ: one image
 TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
-SHARED_WORDS = 0.6  # share of a known image's words that a copy must contain
+SHARED_WORDS = 0.5  # share of a known image's words that a copy must contain
 
 
 class ImageRejected(ValueError):

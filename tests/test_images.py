@@ -99,3 +99,49 @@ def test_an_image_without_text_is_not_flagged(model, dictionary):
     verdict = judge(png(photo("chelsea", (640, 480))), model=model, dictionary=dictionary,
                     known=[])
     assert not verdict["flagged"] and verdict["matched_known_image"] is None
+
+
+def _copy(image: Image.Image, how: str) -> Image.Image:
+    """A re-shared copy: re-encoded, resized, cropped, or framed."""
+    from PIL import ImageOps
+
+    if how == "resize":
+        image = image.resize((image.width // 2, image.height // 2))
+    elif how == "crop":
+        w, h = image.size
+        image = image.crop((w // 25, h // 25, w - w // 25, h - h // 25))
+    elif how == "border":
+        image = ImageOps.expand(image, min(image.size) // 15, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=70)
+    return decode(buffer.getvalue())
+
+
+def test_known_images_are_matched_after_resharing_and_nothing_else_is(model, dictionary):
+    from bot.images import closest_match, fingerprint, image_hashes, text_words
+    from tests.imagegen import BENIGN, PHOTOS, photo
+
+    known_images = [meme("you are a useless idiot", background="astronaut", size=(800, 600)),
+                    meme("vrouwen horen niet op kantoor", background="rocket", size=(900, 600)),
+                    photo("chelsea", (640, 480)),
+                    chat_screenshot([("Mark", "everyone laugh at Sanne")], size=(750, 1334))]
+    known = []
+    for i, image in enumerate(known_images):
+        print_ = fingerprint(png(image), dictionary)
+        known.append((i, print_.hashes, print_.words))
+
+    def match(image):
+        words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
+        return closest_match(image_hashes(image), words, known)
+
+    copies = [(i, _copy(image, how)) for i, image in enumerate(known_images)
+              for how in ("jpeg", "resize", "crop", "border")]
+    hits = [match(copy) for _, copy in copies]
+    assert sum(h is not None and h[0] == i for (i, _), h in zip(copies, hits, strict=True)) \
+        >= 0.95 * len(copies)
+    others = [p for p in PHOTOS if p not in {"astronaut", "rocket", "chelsea"}]
+    unrelated = [meme(text, background=others[j % len(others)], size=(800, 600))
+                 for j, text in enumerate(BENIGN["en"][:6] + BENIGN["nl"][:6])]
+    unrelated += [photo(name, (640, 480)) for name in ("coffee", "coins", "hubble_deep_field")]
+    unrelated += [chat_screenshot([("Tom", text)], size=(750, 1334)) for text in BENIGN["nl"][:5]]
+    assert [match(image) for image in unrelated] == [None] * len(unrelated)
