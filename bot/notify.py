@@ -134,7 +134,8 @@ class SlackGateway:
     def send_dm(self, user_id: str, text: str, blocks: list) -> tuple[str, str]:
         """A direct message from Haven; (channel, ts). Raises SlackApiError on failure."""
         channel = self.client.conversations_open(users=user_id)["channel"]["id"]
-        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+        response = self.client.chat_postMessage(channel=channel, text=text,
+                                                blocks=blocks or None,  # [] is not valid
                                                 unfurl_links=False, unfurl_media=False)
         return channel, response["ts"]
 
