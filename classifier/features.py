@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import SEP, deobfuscate_word
+from classifier.normalise import SEP, deobfuscate_word, split_compound
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -113,7 +113,13 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         vocab: dict[str, int] = {"<oov>": OOV, _SEPARATOR: BOUNDARY}
         for name in [p + c for p in PREFIXES for c in CLASSES]:
             vocab["<" + name + ">"] = len(vocab)
-        words = sorted({w for ws in CLASSES.values() for w in ws} | set(tokens) - {_SEPARATOR})
+        # Curse compounds stay out of the vocabulary: as unknown words they are split (once
+        # per distinct word, see _correct) into prefix and noun.
+        split = {t: split_compound(t) for t in set(tokens)}
+        words = sorted({w for ws in CLASSES.values() for w in ws}
+                       | {part for parts in split.values() for part in parts}
+                       - {t for t, parts in split.items() if len(parts) > 1}
+                       - {_SEPARATOR})
         first = len(vocab)
         for word in words:
             vocab[word] = len(vocab)
@@ -165,10 +171,12 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
     # -- token ids --------------------------------------------------------------------
     def _correct(self, token: str) -> list[str]:
-        """Map an unknown token to known words: obfuscation, a typo, or two glued words."""
+        """Map an unknown token to known words: obfuscation, a Dutch disease-curse compound,
+        a typo, or two glued words."""
         plain = deobfuscate_word(token)
-        if plain != token:
-            return [plain]
+        parts = split_compound(plain)
+        if plain != token or len(parts) > 1:
+            return parts
         if len(token) >= 5:
             spelling = self.spelling_
             if token in spelling:

@@ -33,7 +33,7 @@ WORD = re.compile(r"\w+(?:[*$@!]+\w+)*\**|[*$@]+\w+")
 _SPACED_LETTERS = re.compile(r"([\n .\-_*])([a-z](?:[ .\-_*]{1,2}[a-z]){2,})(?![a-z])")
 _RUN = re.compile(r"([a-z])\1+")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
-_DISEASE_COMPOUND = re.compile(r"(kanker|kk|tering|tyfus|klere|kolere|pleuris|kut)(?=[a-z]{3,})")
+_DISEASE_COMPOUND = re.compile(r"(kanker|kk|tering|tyfus|klere|kolere|pleuris|kut)([a-z]{3,})")
 # Accented Latin letters and typographic quotes are stable under NFKC and need no folding.
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u00c0-\u00ff]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -114,11 +114,11 @@ def _unspace(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _split_compound(match: re.Match[str]) -> str:
-    start = match.start()
-    if start and match.string[start - 1].isalpha():
-        return match.group(0)
-    return match.group(0) + "_ "
+def split_compound(word: str) -> list[str]:
+    """A Dutch curse built on a disease, split: kankerlijer -> kanker_ lijer. The prefix
+    gets its own token ("kanker_"), apart from the noun (kanker, as in "heeft kanker")."""
+    match = _DISEASE_COMPOUND.fullmatch(word)
+    return [match.group(1) + "_", match.group(2)] if match else [word]
 
 
 def _fold_unicode(match: re.Match[str]) -> str:
@@ -155,7 +155,7 @@ def _markup_and_unicode(texts: list[str]) -> str:
 
 
 def clean_batch(texts: list[str]) -> list[str]:
-    """Slack markup, Unicode, case, spaced-out letters and Dutch curse compounds, per message.
+    """Slack markup, Unicode, case and spaced-out letters, per message.
 
     Word-level obfuscation (:func:`deobfuscate_word`) is left to the tokeniser, which
     resolves it once per vocabulary word instead of once per occurrence.
@@ -181,17 +181,17 @@ def clean_joined(texts: list[str]) -> str:
         blob = _EMOJI_CODE.sub(r" emoji_\1 ", blob)
     if "'" in blob:
         blob = _NOT.sub(" not", blob)
-    blob = _SPACED_LETTERS.sub(_unspace, " " + blob)[1:]
-    return _DISEASE_COMPOUND.sub(_split_compound, blob)
+    return _SPACED_LETTERS.sub(_unspace, " " + blob)[1:]
 
 
 def normalise_batch(texts: list[str]) -> list[str]:
-    """Fully normalise messages: :func:`clean_batch`, then :func:`deobfuscate_word` per word."""
+    """Fully normalise messages: :func:`clean_batch`, then per word :func:`deobfuscate_word`
+    and :func:`split_compound` (the tokeniser does these once per distinct word)."""
     return [WORD.sub(_deobfuscate_match, text) for text in clean_batch(texts)]
 
 
 def _deobfuscate_match(match: re.Match[str]) -> str:
-    return deobfuscate_word(match.group(0))
+    return " ".join(split_compound(deobfuscate_word(match.group(0))))
 
 
 def normalise(text: str) -> str:
