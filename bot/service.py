@@ -397,8 +397,13 @@ class Haven:
                         type(error).__name__)
 
     def sweep(self, gateway: SlackGateway) -> int:
-        """Deliver what a crash or a Slack outage left behind: pending notices and cases
-        not yet delivered to their confidant. Safe to run from several places at once."""
+        """Deliver what a crash or a Slack outage left behind — pending notices and cases
+        not yet delivered to their confidant — and erase what has expired. Safe to run from
+        several places at once."""
+        with session_scope(self.engine) as session:
+            expired = q.purge_expired(session)
+        if expired:
+            log.info("retention: erased %d unreported flags", expired)
         sent = self.deliver_notices(gateway=gateway, team_id=None)
         with session_scope(self.engine) as session:
             waiting = q.undelivered_cases(session)
@@ -408,6 +413,13 @@ class Haven:
                                case.id, note)
             sent += 1
         return sent
+
+    def forget_workspace(self, team_id: str) -> None:
+        """The app was uninstalled or its tokens revoked: erase the workspace's data."""
+        if team_id:
+            with session_scope(self.engine) as session:
+                q.purge_team(session, team_id=team_id)
+            log.info("workspace %s erased", team_id)
 
     def _remind_admins(self, gateway: SlackGateway, team_id: str) -> None:
         """At most one reminder a day: more would tell admins when someone tried to report."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-EVENTS = ("message", "app_home_opened")
+EVENTS = ("message", "app_home_opened", "app_uninstalled", "tokens_revoked")
 COMMANDS = ("/haven",)
 SHORTCUTS = ("haven_report_message", "haven_block_image")
 

@@ -10,6 +10,8 @@ from bot import home
 def register(app: App) -> None:
     app.event("message")(on_message)
     app.event("app_home_opened")(on_home_opened)
+    app.event("app_uninstalled")(on_uninstalled)
+    app.event("tokens_revoked")(on_uninstalled)
 
 
 def on_message(body: dict, event: dict, context, client) -> None:
@@ -27,3 +29,8 @@ def on_home_opened(event: dict, context, client) -> None:
         return
     haven = context["haven"]
     home.publish(haven, haven.gateway(client, context.team_id or ""), event["user"])
+
+
+def on_uninstalled(body: dict, context) -> None:
+    """Uninstalling Haven erases everything it kept about the workspace."""
+    context["haven"].forget_workspace(str(context.team_id or body.get("team_id") or ""))

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from bot.storage.crypto import Vault
@@ -350,3 +350,44 @@ def remove_known_image(session: Session, *, image_id: int) -> bool:
         return False
     session.delete(row)
     return True
+
+
+# -- retention and erasure ------------------------------------------------------------------
+FLAG_RETENTION = timedelta(days=30)  # a flag nobody reported is forgotten after this
+DRAFT_RETENTION = timedelta(days=1)  # evidence kept for a report modal that was cancelled
+EVENT_RETENTION = timedelta(days=7)  # Slack retries within minutes; ids need not live long
+
+
+def _delete_evidence(session: Session, evidence_ids: list[int]) -> None:
+    if evidence_ids:
+        session.exec(delete(EvidenceFile).where(EvidenceFile.evidence_id.in_(evidence_ids)))
+        session.exec(delete(Evidence).where(Evidence.id.in_(evidence_ids)))
+
+
+def purge_expired(session: Session, *, now: datetime | None = None) -> int:
+    """Erase what the privacy model says must not be kept: flags nobody reported (with their
+    evidence, notices and feedback) after FLAG_RETENTION, evidence of cancelled reports after
+    DRAFT_RETENTION, and handled-event ids after EVENT_RETENTION. Returns flags erased."""
+    now = now or datetime.now(UTC)
+    flags = list(session.exec(select(Flag).where(Flag.status != "reported",
+                                                 Flag.created_at < now - FLAG_RETENTION)))
+    flag_ids = [f.id for f in flags]
+    if flag_ids:
+        session.exec(delete(Notice).where(Notice.flag_id.in_(flag_ids)))
+        session.exec(delete(Feedback).where(Feedback.flag_id.in_(flag_ids)))
+        session.exec(delete(Flag).where(Flag.id.in_(flag_ids)))
+        kept = set(session.exec(select(Case.evidence_id)))
+        _delete_evidence(session, [f.evidence_id for f in flags if f.evidence_id not in kept])
+    used = set(session.exec(select(Flag.evidence_id))) | set(session.exec(select(Case.evidence_id)))
+    drafts = [e for e in session.exec(select(Evidence.id).where(
+        Evidence.created_at < now - DRAFT_RETENTION)) if e not in used]
+    _delete_evidence(session, drafts)
+    session.exec(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - EVENT_RETENTION))
+    return len(flag_ids)
+
+
+def purge_team(session: Session, *, team_id: str) -> None:
+    """Erase everything Haven holds about a workspace (the app was uninstalled)."""
+    for table in (Notice, Feedback, AuditLog, Case, Flag, EvidenceFile, Evidence, KnownImage,
+                  Confidant, Admin, WatchedChannel, TeamSetting, ProcessedEvent):
+        session.exec(delete(table).where(table.team_id == team_id))
