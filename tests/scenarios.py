@@ -44,6 +44,14 @@ def report_values(confidant: str | None = CONFIDANT, note: str | None = None,
     return values
 
 
+def rows(local, table) -> list:
+    """Every row of ``table`` in Haven's database."""
+    from sqlmodel import Session, select
+
+    with Session(local.haven.engine) as session:
+        return list(session.exec(select(table)))
+
+
 def latest_view(local, count: int = 1) -> dict:
     """The newest modal Haven opened, once ``count`` have been opened."""
     assert wait_for(lambda: len(local.double.views) >= count)

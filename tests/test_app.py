@@ -7,21 +7,15 @@ import logging
 import time
 import urllib.request
 
-from sqlmodel import Session, select
-
 from bot import render
 from bot.blocks import DISMISS_BUTTON, REPORT_BUTTON, REPORT_SHORTCUT
 from bot.demo import ADMIN, AUTHOR, CONFIDANT, GENERAL, TARGET, TEAM_CHANNEL
 from bot.slack_double import BOT_USER_ID, wait_for
 from bot.storage.models import Case, Evidence, Feedback, Flag, Notice, WatchedChannel
-from tests.scenarios import command, latest_view, report_values, set_up
+from tests.scenarios import command, latest_view, report_values, rows, set_up
 
 HURTFUL = "nobody wants you on this team, just quit already"
 
-
-def rows(local, table) -> list:
-    with Session(local.haven.engine) as session:
-        return list(session.exec(select(table)))
 
 
 def hurtful_message(local, target: str = TARGET, **extra) -> list[dict]:

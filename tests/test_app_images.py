@@ -8,7 +8,6 @@ import logging
 import time
 
 from PIL import Image, ImageOps
-from sqlmodel import Session, select
 
 from bot import render
 from bot.blocks import BLOCK_IMAGE_SHORTCUT
@@ -16,7 +15,7 @@ from bot.demo import ADMIN, AUTHOR, GENERAL, TARGET
 from bot.slack_double import wait_for
 from bot.storage.models import Evidence, EvidenceFile, Flag, KnownImage
 from tests.imagegen import meme, photo
-from tests.scenarios import set_up
+from tests.scenarios import rows, set_up
 
 
 def encoded(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
@@ -31,10 +30,6 @@ def share(local, file_id: str, data: bytes, text: str = "", **file_options) -> N
     local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {text}".strip(), subtype="file_share",
                          files=[entry])
 
-
-def rows(local, table) -> list:
-    with Session(local.haven.engine) as session:
-        return list(session.exec(select(table)))
 
 
 def test_a_hurtful_meme_is_flagged_and_its_evidence_keeps_the_image(local):

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.demo import ADMIN, AUTHOR, GENERAL, TARGET
 from bot.slack_double import wait_for
 from bot.storage import queries as q
 from bot.storage.models import Case, Evidence, Flag, Notice, WatchedChannel
-from tests.scenarios import latest_view, report_values, set_up
-
-
-def rows(local, table) -> list:
-    with Session(local.haven.engine) as session:
-        return list(session.exec(select(table)))
+from tests.scenarios import latest_view, report_values, rows, set_up
 
 
 def test_unreported_flags_expire_and_reported_ones_stay(local):
