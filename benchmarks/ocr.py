@@ -33,6 +33,7 @@ from bot.images import (  # noqa: E402
     dictionary_for,
     fingerprint,
     image_hashes,
+    ocr_words,
     read_text,
     text_words,
 )
@@ -147,7 +148,7 @@ def main() -> None:
     cases = samples(args.images, seed=42)
     print(f"{len(cases)} generated images (memes, caption memes, light and dark screenshots; "
           "half harassing; English and Dutch), one core\n")
-    readers = {"haven": lambda image: read_text(image, dictionary=dictionary).text,
+    readers = {"haven": lambda image: ocr_words(read_text(image, dictionary=dictionary).text),
                "plain tesseract": plain_tesseract}
     rows = {name: measure(reader, cases, model) for name, reader in readers.items()}
     print(f"{'':26}{'haven':>12}{'plain tesseract':>18}")

@@ -208,6 +208,16 @@ def hash_distance(a: str, b: str) -> int:
     return bin(int(a, 16) ^ int(b, 16)).count("1")
 
 
+SHORT_WORDS = frozenset(["i", "a", "u", "r", "y"])  # one-letter words that carry meaning in chat
+
+
+def ocr_words(text: str) -> str:
+    """An OCR reading without its noise: stray letters, digits and symbols (texture read as
+    text) are dropped; what is left goes to the classifier."""
+    return " ".join(w for w in text.split()
+                    if sum(c.isalpha() for c in w) >= 2 or _clean(w) in SHORT_WORDS)
+
+
 def text_words(text: str, dictionary: set[str]) -> set[str]:
     """The real words (three letters or more) of an OCR reading: an image's text identity."""
     return {w for w in (_clean(word) for word in text.split())
@@ -276,7 +286,7 @@ def judge(data: bytes, *, model, dictionary: set[str],
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
     match = closest_match(image_hashes(image), text_words(reading.text, dictionary), known)
-    texts = [t for t in (reading.text, *extra_texts) if t and t.strip()]
+    texts = [t for t in (ocr_words(reading.text), *extra_texts) if t and t.strip()]
     best = max(model.classify(texts) if texts else [], key=lambda r: r.score, default=None)
     return {"score": round(best.score, 4) if best else 0.0,
             "flagged": bool(match) or bool(best and best.flagged),
