@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.images import (  # noqa: E402
     LANGUAGES,
+    classifiable_text,
     closest_match,
     decode,
     dictionary_for,
     fingerprint,
     image_hashes,
-    ocr_words,
     read_text,
     text_words,
 )
@@ -148,7 +148,8 @@ def main() -> None:
     cases = samples(args.images, seed=42)
     print(f"{len(cases)} generated images (memes, caption memes, light and dark screenshots; "
           "half harassing; English and Dutch), one core\n")
-    readers = {"haven": lambda image: ocr_words(read_text(image, dictionary=dictionary).text),
+    readers = {"haven": lambda image: classifiable_text(read_text(image,
+                                                                  dictionary=dictionary)),
                "plain tesseract": plain_tesseract}
     rows = {name: measure(reader, cases, model) for name, reader in readers.items()}
     print(f"{'':26}{'haven':>12}{'plain tesseract':>18}")

@@ -218,6 +218,13 @@ def ocr_words(text: str) -> str:
                     if sum(c.isalpha() for c in w) >= 2 or _clean(w) in SHORT_WORDS)
 
 
+def classifiable_text(reading: Reading) -> str:
+    """What of a reading goes to the classifier: the reading without stray characters.
+    (Dropping low-plausibility readings altogether was tried: it lost real captions read
+    only in part, such as a GIF's palette-reduced text, and is not done.)"""
+    return ocr_words(reading.text)
+
+
 def text_words(text: str, dictionary: set[str]) -> set[str]:
     """The real words (three letters or more) of an OCR reading: an image's text identity."""
     return {w for w in (_clean(word) for word in text.split())
@@ -286,7 +293,7 @@ def judge(data: bytes, *, model, dictionary: set[str],
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
     match = closest_match(image_hashes(image), text_words(reading.text, dictionary), known)
-    texts = [t for t in (ocr_words(reading.text), *extra_texts) if t and t.strip()]
+    texts = [t for t in (classifiable_text(reading), *extra_texts) if t and t.strip()]
     best = max(model.classify(texts) if texts else [], key=lambda r: r.score, default=None)
     return {"score": round(best.score, 4) if best else 0.0,
             "flagged": bool(match) or bool(best and best.flagged),
