@@ -97,15 +97,16 @@ class SlackGateway:
                      error.response.get("error"))
             return None
 
-    def members(self, channel_id: str) -> set[str]:
-        """Members of a channel (empty if Slack cannot say)."""
+    def members(self, channel_id: str) -> set[str] | None:
+        """Members of a channel, or None if Slack cannot say."""
         people: set[str] = set()
         try:
             for page in self.client.conversations_members(channel=channel_id, limit=1000):
                 people.update(page.get("members") or [])
         except SlackApiError as error:
-            log.info("conversations.members failed for %s: %s", channel_id,
-                     error.response.get("error"))
+            log.warning("conversations.members failed for %s: %s", channel_id,
+                        error.response.get("error"))
+            return None
         return people
 
     def join(self, channel_id: str) -> str | None:

@@ -164,8 +164,10 @@ class Haven:
                           matched_known_image=verdict["matched_known_image"])
         affected = affected_people(message, bot_user_id)
         if affected and self._is_private(gateway, message):
-            # Evidence from a private channel goes only to its members.
-            affected = [p for p in affected if p in gateway.members(message.channel)]
+            # Evidence from a private channel goes only to its members. When Slack cannot
+            # list them, the people the message names are told rather than nobody.
+            members = gateway.members(message.channel)
+            affected = [p for p in affected if members is None or p in members]
         try:
             # One transaction: the event is claimed and the evidence is safe before any
             # notice goes out; a retried or duplicate event fails the claim and stops here.
