@@ -151,6 +151,8 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             out[[vocab[w] for w in members if w in vocab]] = True
             return out
 
+        self.single_letter_ = flags(set("abcdefghijklmnopqrstuvwxyz"))
+        self.letter_joiner_ = flags({"."})
         self.negator_ = flags(NEGATORS)
         self.reporter_ = flags(REPORT - _REPORT_BACKWARD)
         self.reporter_backward_ = flags(_REPORT_BACKWARD)
@@ -210,17 +212,51 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         state.pop("_corrections", None)  # a run-time cache: never part of the artifact
         return state
 
+    def _spaced_letters(self, raw: np.ndarray, tokens: list[str]) -> tuple[np.ndarray, dict]:
+        """Words spelt out letter by letter (i d i o t, f . u . c . k): which tokens to keep,
+        and the joined word that replaces the first letter of each run. Found with numpy;
+        Python only looks at the rare runs of three or more single letters."""
+        keep = np.ones(len(raw), dtype=bool)
+        letters = np.flatnonzero(self.single_letter_[raw])
+        joined: dict[int, str] = {}
+        if len(letters) < 3:
+            return keep, joined
+        gaps = np.diff(letters)
+        link = gaps == 1
+        two = np.flatnonzero(gaps == 2)
+        link[two] = self.letter_joiner_[raw[letters[two] + 1]]
+        edges = np.diff(np.concatenate([[0], link.astype(np.int8), [0]]))
+        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
+                              strict=True):
+            if end - start < 2:
+                continue
+            positions = letters[start:end + 1]
+            word = "".join(tokens[p] for p in positions)
+            if len(word) >= 4 or word in OFFENSIVE:
+                keep[positions[0] + 1:positions[-1] + 1] = False
+                joined[int(positions[0])] = word
+        return keep, joined
+
     def token_ids(self, texts: list[str] | str) -> np.ndarray:
         """Token ids of a batch (a list, or joined by ``SEP``), ``BOUNDARY`` between."""
         tokens = tokenise_joined(texts if isinstance(texts, str) else SEP.join(texts))
         vocab = self.vocabulary_
-        ids = self.canonical_[np.fromiter(map(vocab.get, tokens, repeat(OOV)),
-                                          dtype=np.int64, count=len(tokens))]
+        raw = np.fromiter(map(vocab.get, tokens, repeat(OOV)), dtype=np.int64,
+                          count=len(tokens))
+        keep, joined = self._spaced_letters(raw, tokens)
+        for position, word in joined.items():
+            raw[position] = vocab.get(word, OOV)
+            tokens[position] = word
+        ids = self.canonical_[raw]
+        origin = None
+        if joined:
+            origin = np.flatnonzero(keep)
+            ids = ids[keep]
         unknown = np.flatnonzero(ids == OOV)
         if len(unknown):
             pieces, positions = [], []
             for i in unknown.tolist():
-                fixed = self._corrected_ids(tokens[i])
+                fixed = self._corrected_ids(tokens[i if origin is None else origin[i]])
                 ids[i] = fixed[0]
                 if len(fixed) > 1:
                     pieces.append(fixed[1])

@@ -155,7 +155,7 @@ def _markup_and_unicode(texts: list[str]) -> str:
 
 
 def clean_batch(texts: list[str]) -> list[str]:
-    """Slack markup, Unicode, case and spaced-out letters, per message.
+    """Slack markup, Unicode and case, per message.
 
     Word-level obfuscation (:func:`deobfuscate_word`) is left to the tokeniser, which
     resolves it once per vocabulary word instead of once per occurrence.
@@ -181,13 +181,15 @@ def clean_joined(texts: list[str]) -> str:
         blob = _EMOJI_CODE.sub(r" emoji_\1 ", blob)
     if "'" in blob:
         blob = _NOT.sub(" not", blob)
-    return _SPACED_LETTERS.sub(_unspace, " " + blob)[1:]
+    return blob
 
 
 def normalise_batch(texts: list[str]) -> list[str]:
-    """Fully normalise messages: :func:`clean_batch`, then per word :func:`deobfuscate_word`
-    and :func:`split_compound` (the tokeniser does these once per distinct word)."""
-    return [WORD.sub(_deobfuscate_match, text) for text in clean_batch(texts)]
+    """Fully normalise messages: :func:`clean_batch`, spelt-out words joined, then per word
+    :func:`deobfuscate_word` and :func:`split_compound`. (The tokeniser does the same on
+    tokens: once per distinct word, and spelt-out words with numpy.)"""
+    return [WORD.sub(_deobfuscate_match, _SPACED_LETTERS.sub(_unspace, " " + text)[1:])
+            for text in clean_batch(texts)]
 
 
 def _deobfuscate_match(match: re.Match[str]) -> str:
