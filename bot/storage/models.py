@@ -33,6 +33,8 @@ class WatchedChannel(SQLModel, table=True):
     name: str = Field(default="", max_length=100)
     is_private: bool = False
     threshold: float | None = None
+    shadow: bool = False  # flags are recorded but nobody is notified (to tune the threshold)
+    group: str = Field(default="", max_length=60)  # a label for figures ("Sales", ...)
     added_by: str = Field(max_length=32)
     added_at: datetime = Field(default_factory=utcnow)
 
@@ -43,6 +45,8 @@ class Confidant(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     user_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=200)
+    kind: str = Field(default="internal", max_length=20)  # internal | external
+    description: str = Field(default="", max_length=300)  # shown to employees
     active: bool = True
     added_at: datetime = Field(default_factory=utcnow)
 
@@ -66,7 +70,11 @@ class Evidence(SQLModel, table=True):
 
 
 class Flag(SQLModel, table=True):
-    """A message in a watched channel that scored above the threshold."""
+    """A message in a watched channel that scored above the threshold.
+
+    When a flag expires its evidence, notices and author are erased; the row stays as an
+    anonymous tally (month, categories, channel group) for the figures.
+    """
 
     __table_args__ = (UniqueConstraint("team_id", "event_id"),)
 
@@ -78,8 +86,10 @@ class Flag(SQLModel, table=True):
     author_id: str = Field(max_length=32)
     score: float
     categories: str = Field(default="", max_length=200)
-    evidence_id: int = Field(foreign_key="evidence.id")
-    status: str = Field(default="open", max_length=20)  # open | reported | dismissed
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+    status: str = Field(default="open", max_length=20)  # open|reported|dismissed|expired
+    shadow: bool = False  # recorded in shadow mode: nobody was notified
+    channel_group: str = Field(default="", max_length=60)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -100,7 +110,13 @@ class Notice(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """A report to a confidant. Only its reporter and its confidant ever see it."""
+    """A report to a confidant. Only its reporter and its confidant ever see it.
+
+    Status: ``held`` (waiting for a second report about the same author), ``awaiting_
+    confidant`` (no roster yet), ``open`` (sent), ``acknowledged``, ``closed``, ``withdrawn``
+    (evidence, relay and notes erased), ``expired`` (a held report nobody joined). After the
+    retention period a closed case keeps only what the anonymous figures need.
+    """
 
     __table_args__ = (UniqueConstraint("team_id", "number"),)
 
@@ -111,11 +127,60 @@ class Case(SQLModel, table=True):
     confidant_id: str | None = Field(default=None, max_length=32)
     show_name: bool = False
     flag_id: int | None = Field(default=None, foreign_key="flag.id")
-    evidence_id: int = Field(foreign_key="evidence.id")
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
     note_cipher: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    status: str = Field(default="open", max_length=30)  # open | awaiting_confidant | ...
+    status: str = Field(default="open", max_length=30)
+    author_key: str | None = Field(default=None, index=True, max_length=64)  # keyed hash
+    joint_key: str | None = Field(default=None, max_length=16)  # reports delivered together
+    categories: str = Field(default="", max_length=200)
+    channel_group: str = Field(default="", max_length=60)
+    outcome: str | None = Field(default=None, max_length=20)  # advice|referred|withdrawn|other
+    confidant_dm: str | None = Field(default=None, max_length=64)  # "channel:ts" of the case DM
+    reporter_dm: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    export_consent_at: datetime | None = None
+
+
+class CaseMessage(SQLModel, table=True):
+    """A relay message between reporter and confidant, encrypted. ``posted`` is where
+    Haven's copy went ("channel:ts"), so it can be removed when the case is withdrawn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    sender: str = Field(max_length=20)  # reporter | confidant
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    posted: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseNote(SQLModel, table=True):
+    """A note the confidant keeps for themself, encrypted; nobody else ever sees it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Example(SQLModel, table=True):
+    """A labelled example for the model: "Not a problem" clicks, confidants' outcomes,
+    admins' corrections. Its text is kept (encrypted) only while retention allows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    source: str = Field(max_length=30)  # not_a_problem | confidant | admin
+    label: str = Field(max_length=20)  # harassing | benign
+    language: str = Field(default="", max_length=8)
+    categories: str = Field(default="", max_length=200)
+    text_cipher: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Feedback(SQLModel, table=True):
@@ -140,7 +205,8 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Every access to evidence: who, what, when (never the content)."""
+    """Every view of evidence, export, setting change and purge: who, what, when (never
+    the content)."""
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
