@@ -1,32 +1,39 @@
 """Every message and modal Haven shows, built with slack_sdk's Block Kit models.
 
-Functions are named after what the person sees. Text a user wrote goes through
-:func:`quote_user_text`: Slack markup in it is made harmless (no ``<!channel>`` pings, no
-links whose label hides where they go) and ``&``, ``<``, ``>`` are escaped.
+Functions are named after what the person sees and take ``_``, the person's texts
+(:class:`bot.i18n.Texts`): every word comes from the catalogs in ``bot/locales``. Text a user
+wrote goes through :func:`quote_user_text`: Slack markup in it is made harmless (no
+``<!channel>`` pings, no links whose label hides where they go) and ``&``, ``<``, ``>`` are
+escaped.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
+
+from bot.i18n import Texts
 
 MAX_QUOTE = 2500  # section text may hold 3,000 characters; leave room for the frame
 MAX_QUOTE_LINES = 40
@@ -41,6 +48,27 @@ CONFIDANT_BLOCK, CONFIDANT_INPUT = "confidant", "confidant_choice"
 NOTE_BLOCK, NOTE_INPUT = "note", "note_text"
 NAME_BLOCK, NAME_INPUT = "share_name", "share_name_choice"
 LINK_BLOCK, LINK_INPUT = "message_link", "message_link_text"
+HOLD_BLOCK, HOLD_INPUT = "hold", "hold_choice"
+# The case: buttons carry the case id only (never a person), checked against the clicker.
+ACK_BUTTON = "haven_case_ack"
+REPLY_BUTTON = "haven_case_reply"  # the confidant writes to the reporter
+WRITE_BUTTON = "haven_case_write"  # the reporter writes to the confidant
+NOTES_BUTTON = "haven_case_notes"
+CLOSE_BUTTON = "haven_case_close"
+WITHDRAW_BUTTON = "haven_case_withdraw"
+EXPORT_BUTTON = "haven_case_export"
+CONTACT_BUTTON = "haven_contact_confidant"
+RELAY_MODAL, RELAY_BLOCK, RELAY_INPUT = "haven_relay_submit", "relay", "relay_text"
+NOTES_MODAL, NOTE_ADD_BLOCK, NOTE_ADD_INPUT = "haven_notes_submit", "new_note", "new_note_text"
+CLOSE_MODAL, OUTCOME_BLOCK, OUTCOME_INPUT = "haven_close_submit", "outcome", "outcome_choice"
+VERDICT_BLOCK, VERDICT_INPUT = "verdict", "verdict_choice"
+# Admin settings in the App Home.
+SETTINGS_BUTTON, SETTINGS_MODAL = "haven_settings_open", "haven_settings_submit"
+CHANNEL_BUTTON, CHANNEL_MODAL = "haven_channel_edit", "haven_channel_submit"
+ROSTER_ADD_BUTTON, ROSTER_EDIT_BUTTON = "haven_roster_add", "haven_roster_edit"
+ROSTER_REMOVE_BUTTON, ROSTER_MODAL = "haven_roster_remove", "haven_roster_submit"
+OUTCOMES = ("advice", "referred", "withdrawn", "other")
+CATEGORIES = ("insult", "threat", "sexual", "identity_hate", "profanity")
 
 _USER = re.compile(r"^@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?$")
 _CHANNEL = re.compile(r"^#(C[A-Z0-9]{2,20})(?:\|([^>]*))?$")
@@ -109,13 +137,24 @@ def _cut(line: str, size: int) -> str:
     return line
 
 
-def _time(ts) -> str:
+
+
+def _time(ts, _: Texts | None = None) -> str:
     try:
         moment = datetime.fromtimestamp(float(ts or ""), UTC)
     except (ValueError, TypeError, OverflowError, OSError):
-        return "unknown time"
+        return _("common.unknown_time") if _ else "?"
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|" \
            f"{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def _when(moment: datetime | None, _: Texts) -> str:
+    """A stored time as Slack shows dates (in the reader's own time zone)."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return _time(moment.timestamp(), _)
 
 
 _SLACK_LINK = re.compile(r"^https://[a-z0-9-]+(?:\.enterprise)?\.slack\.com/archives/"
@@ -129,94 +168,114 @@ def _link(permalink: str | None, label: str) -> str:
     return escape(f"{label}: {permalink}") if permalink else label
 
 
-def _image_lines(bundle: dict) -> list[SectionBlock]:
+def section(text: str, *, verbatim: bool = False) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text, verbatim=verbatim))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _image_lines(bundle: dict, _: Texts) -> list[SectionBlock]:
     """What Haven saw in an image: a known offensive image, and the text it read."""
     if bundle.get("kind") != "image":
         return []
     lines = []
     if bundle.get("matched_known_image") is not None:
-        lines.append("It matches an image your admins marked as offensive.")
+        lines.append(_("evidence.known_image"))
     if bundle.get("ocr_text"):
-        lines.append("Text Haven read in the image:\n" + quote_user_text(bundle["ocr_text"],
-                                                                        limit=1200))
-    return [SectionBlock(text=MarkdownTextObject(text="\n".join(lines), verbatim=True))] \
-        if lines else []
+        lines.append(_("evidence.ocr_text") + "\n" + quote_user_text(bundle["ocr_text"],
+                                                                      limit=1200))
+    return [section("\n".join(lines), verbatim=True)] if lines else []
 
 
-def private_notice(*, flag_id: int, bundle: dict) -> tuple[str, list]:
+# -- the affected person --------------------------------------------------------------------
+def private_notice(_: Texts, *, flag_id: int, bundle: dict) -> tuple[str, list]:
     """The DM to a person a flagged message (or image) was aimed at."""
-    what = "an image" if bundle.get("kind") == "image" else "a message"
-    text = f"Haven noticed {what} that may be hurtful to you"
+    text = _("notice.title_image" if bundle.get("kind") == "image" else "notice.title")
     blocks = [
-        SectionBlock(text=MarkdownTextObject(text=(
-            f"*{text}.*\nIt was posted in <#{bundle['channel']}> by <@{bundle['author']}> "
-            f"({_time(bundle.get('ts'))}). Nobody else is told about this note: not the "
-            "author, not the admins."))),
-        *_image_lines(bundle),
-        SectionBlock(text=MarkdownTextObject(text=quote_user_text(bundle.get("text", "")),
-                                             verbatim=True)),
-        SectionBlock(text=MarkdownTextObject(text=(
-            f"{_link(bundle.get('permalink'), 'Open the message')}. If you want, a confidant "
-            "(vertrouwenspersoon) can listen and advise; you decide what happens next. "
-            "Haven has kept a copy, even if the message is deleted."))),
+        section(_("notice.body", title=text, channel=f"<#{bundle['channel']}>",
+                   author=f"<@{bundle['author']}>", time=_time(bundle.get("ts"), _))),
+        *_image_lines(bundle, _),
+        section(quote_user_text(bundle.get("text", "")), verbatim=True),
+        section(_("notice.next", link=_link(bundle.get("permalink"), _("notice.open")))),
         ActionsBlock(block_id="notice_actions", elements=[
-            ButtonElement(text="Report to a confidant", action_id=REPORT_BUTTON,
+            ButtonElement(text=_("notice.report"), action_id=REPORT_BUTTON,
                           value=str(flag_id), style="primary"),
-            ButtonElement(text="Not a problem", action_id=DISMISS_BUTTON, value=str(flag_id)),
+            ButtonElement(text=_("notice.dismiss"), action_id=DISMISS_BUTTON,
+                          value=str(flag_id)),
         ]),
     ]
     return text, blocks
 
 
-def notice_dismissed() -> tuple[str, list]:
+def notice_dismissed(_: Texts) -> tuple[str, list]:
     """The notice after "Not a problem": thanks, and the door stays open."""
-    text = "Thanks for letting Haven know"
-    return text, [SectionBlock(text=MarkdownTextObject(text=(
-        f"*{text}.* Nothing more happens with this message. If you change your mind, use "
-        "the message's *⋯ → Report to a confidant* shortcut or `/haven report`.")))]
+    text = _("notice.dismissed_title")
+    return text, [section(_("notice.dismissed", title=text))]
 
 
-def report_modal(*, confidants: list[tuple[str, str]], metadata: dict,
-                 ask_for_link: bool = False) -> View:
-    """The modal to report to a confidant; ``confidants`` are (user id, name) pairs."""
+def author_nudge(_: Texts) -> str:
+    """The optional private nudge to the author of a flagged message (an ephemeral)."""
+    return _("nudge.text")
+
+
+# -- reporting -------------------------------------------------------------------------------
+@dataclass
+class RosterEntry:
+    """A confidant as employees see them."""
+
+    user_id: str
+    name: str
+    kind: str = "internal"
+    description: str = ""
+
+
+def _confidant_label(entry: RosterEntry, _: Texts) -> str:
+    return f"{entry.name or entry.user_id} ({_('roster.' + entry.kind)})"[:75]
+
+
+def report_modal(_: Texts, *, confidants: list[RosterEntry], metadata: dict,
+                 ask_for_link: bool = False, chosen: str | None = None,
+                 can_hold: bool = False) -> View:
+    """The modal to report to a confidant."""
+    title = _("report.title")
     if not confidants:
-        return View(type="modal", callback_id=REPORT_MODAL, title="Report to a confidant",
-                    close="Close", private_metadata=json.dumps(metadata), blocks=[
-                        SectionBlock(text=MarkdownTextObject(text=(
-                            "*No confidant has been set up in this workspace yet.* That is "
-                            "not your fault, and what you wanted to report is kept safe. "
-                            "The people who configured Haven have been reminded; you will "
-                            "be able to send it as soon as a confidant is available."))),
-                    ])
+        return View(type="modal", callback_id=REPORT_MODAL, title=title, close=_("common.close"),
+                    private_metadata=json.dumps(metadata),
+                    blocks=[section(_("report.no_confidant"))])
+    options = [Option(value=c.user_id, text=_confidant_label(c, _)) for c in confidants[:100]]
+    initial = next((o for o in options if o.value == chosen), None)
     blocks = [
-        SectionBlock(text=MarkdownTextObject(text=(
-            "A confidant (vertrouwenspersoon) listens, advises and keeps what you share "
-            "confidential. They will not start anything without you."))),
-        InputBlock(block_id=CONFIDANT_BLOCK, label="Confidant", element=StaticSelectElement(
-            action_id=CONFIDANT_INPUT, placeholder="Choose a confidant",
-            options=[Option(value=user_id, text=name[:75] or user_id)
-                     for user_id, name in confidants[:100]])),
+        section(_("report.intro")),
+        InputBlock(block_id=CONFIDANT_BLOCK, label=_("report.confidant"),
+                   element=StaticSelectElement(action_id=CONFIDANT_INPUT, options=options,
+                                               placeholder=_("report.choose"),
+                                               initial_option=initial)),
     ]
     if ask_for_link:
-        blocks.append(InputBlock(block_id=LINK_BLOCK, label="Link to the message (optional)",
-                                 optional=True, element=PlainTextInputElement(
+        blocks.append(InputBlock(block_id=LINK_BLOCK, label=_("report.link"), optional=True,
+                                 element=PlainTextInputElement(
                                      action_id=LINK_INPUT, max_length=500,
-                                     placeholder="Message menu ⋯ → Copy link")))
+                                     placeholder=_("report.link_hint"))))
     blocks += [
-        InputBlock(block_id=NOTE_BLOCK, label="Anything you want the confidant to know",
-                   optional=True, element=PlainTextInputElement(
-                       action_id=NOTE_INPUT, multiline=True, max_length=2900)),
-        InputBlock(block_id=NAME_BLOCK, label="Your name", optional=True,
+        InputBlock(block_id=NOTE_BLOCK, label=_("report.note"), optional=True,
+                   element=PlainTextInputElement(action_id=NOTE_INPUT, multiline=True,
+                                                 max_length=2900)),
+        InputBlock(block_id=NAME_BLOCK, label=_("report.name"), optional=True,
                    element=CheckboxesElement(action_id=NAME_INPUT, options=[Option(
-                       value="share", text="The confidant may see my name")])),
-        ContextBlock(elements=[MarkdownTextObject(text=(
-            "Without your name the confidant sees only \"the reporter\" and can still answer "
-            "you through Haven. They can open the original message, so if it names you, "
-            "they may guess who you are."))]),
+                       value="share", text=_("report.share_name"))])),
+        _context(_("report.anonymity")),
     ]
-    return View(type="modal", callback_id=REPORT_MODAL, title="Report to a confidant",
-                submit="Send", close="Cancel", private_metadata=json.dumps(metadata),
-                blocks=blocks)
+    if can_hold:
+        blocks += [
+            InputBlock(block_id=HOLD_BLOCK, label=_("report.together"), optional=True,
+                       element=CheckboxesElement(action_id=HOLD_INPUT, options=[Option(
+                           value="hold", text=_("report.hold"))])),
+            _context(_("report.hold_explained")),
+        ]
+    return View(type="modal", callback_id=REPORT_MODAL, title=title, submit=_("report.send"),
+                close=_("common.cancel"), private_metadata=json.dumps(metadata), blocks=blocks)
 
 
 def hide_person(text: str, user_id: str | None, label: str = "the reporter") -> str:
@@ -227,86 +286,237 @@ def hide_person(text: str, user_id: str | None, label: str = "the reporter") -> 
     return re.sub(r"<@" + re.escape(user_id) + r"(?:\|[^>]*)?>", f"@{label}", text)
 
 
-def case_for_confidant(*, number: str, bundle: dict, note: str | None,
-                       reporter_id: str | None, anonymous_id: str | None = None
-                       ) -> tuple[str, list]:
-    """The DM to the chosen confidant: the case and its preserved evidence. With
-    ``anonymous_id`` (a reporter who keeps their name), that id appears nowhere."""
-    who = f"<@{reporter_id}>" if reporter_id else "The reporter (who chose not to share " \
-                                                  "their name)"
-    text = f"New case {number} for you as confidant"
+@dataclass
+class CaseInfo:
+    """What a case DM or a Home entry shows. ``reporter_id`` is None for an anonymous
+    reporter: then no user id of theirs reaches any block, link or metadata."""
+
+    id: int
+    number: str
+    status: str
+    reporter_id: str | None = None
+    outcome: str | None = None
+    created_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    other_cases: int = 0
+    joint: tuple[str, ...] = ()
+
+
+def _reporter(case: CaseInfo, _: Texts) -> str:
+    return f"<@{case.reporter_id}>" if case.reporter_id else _("case.the_reporter")
+
+
+def confidant_buttons(case: CaseInfo, _: Texts) -> ActionsBlock | None:
+    value = str(case.id)
+    if case.status in {"closed", "withdrawn", "expired"}:
+        return None
+    buttons = []
+    if case.status == "open":
+        buttons.append(ButtonElement(text=_("case.acknowledge"), action_id=ACK_BUTTON,
+                                     value=value, style="primary"))
+    buttons += [
+        ButtonElement(text=_("case.reply"), action_id=REPLY_BUTTON, value=value),
+        ButtonElement(text=_("case.notes"), action_id=NOTES_BUTTON, value=value),
+        ButtonElement(text=_("case.close"), action_id=CLOSE_BUTTON, value=value),
+    ]
+    return ActionsBlock(block_id=f"case_{case.id}", elements=buttons)
+
+
+def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | None,
+                       anonymous_id: str | None = None) -> tuple[str, list]:
+    """The DM to the chosen confidant: the case, its preserved evidence and its buttons.
+    With ``anonymous_id`` (a reporter who keeps their name), that id appears nowhere."""
+    text = _("case.new", number=case.number)
+    label = _("case.the_reporter_short")
     blocks = [
-        HeaderBlock(text=f"Case {number}"),
-        SectionBlock(text=MarkdownTextObject(text=f"{who} asked you, as confidant, to look "
-                                                  "at this.")),
-        SectionBlock(text=MarkdownTextObject(text=quote_user_text(
-            hide_person(bundle.get("text", ""), anonymous_id)), verbatim=True)),
-        *_image_lines(bundle),
+        HeaderBlock(text=_("case.header", number=case.number)),
+        section(_("case.asked", who=_reporter(case, _))),
+    ]
+    if case.joint:
+        blocks.append(_context(_("case.joint", numbers=", ".join(case.joint))))
+    blocks += [
+        section(quote_user_text(hide_person(bundle.get("text", ""), anonymous_id, label)),
+                 verbatim=True),
+        *_image_lines(bundle, _),
         SectionBlock(fields=[
-            MarkdownTextObject(text=f"*Author*\n<@{bundle['author']}>"
-                               if bundle.get("author") else "*Author*\nunknown"),
-            MarkdownTextObject(text=f"*Channel*\n<#{bundle['channel']}>"
-                               if bundle.get("channel") else "*Channel*\nunknown"),
-            MarkdownTextObject(text=f"*Posted*\n{_time(bundle.get('ts'))}"),
-            MarkdownTextObject(text=f"*Message*\n{_link(bundle.get('permalink'), 'permalink')}"),
+            MarkdownTextObject(text=_("case.author") + "\n" + (
+                f"<@{bundle['author']}>" if bundle.get("author") else _("common.unknown"))),
+            MarkdownTextObject(text=_("case.channel") + "\n" + (
+                f"<#{bundle['channel']}>" if bundle.get("channel") else _("common.unknown"))),
+            MarkdownTextObject(text=_("case.posted") + "\n" + _time(bundle.get("ts"), _)),
+            MarkdownTextObject(text=_("case.message") + "\n" + _link(
+                bundle.get("permalink"), _("case.permalink"))),
         ]),
     ]
     if note:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text="*Note from the reporter*\n" + quote_user_text(note), verbatim=True)))
-    blocks += [
-        ContextBlock(elements=[MarkdownTextObject(text=(
-            f"Evidence SHA-256 `{bundle.get('sha256', '')[:16]}…` · kept encrypted by Haven. "
-            "Only you and the reporter can see this case."))]),
-    ]
+        blocks.append(section(_("case.note") + "\n" + quote_user_text(
+            hide_person(note, anonymous_id, label)), verbatim=True))
+    if case.other_cases:
+        blocks.append(section(_("case.other_cases", count=case.other_cases)))
+    blocks.append(_context(_("case.integrity", sha=bundle.get("sha256", "")[:16])))
+    blocks.append(_context(_("case.status_line", status=_("status." + case.status))))
+    if buttons := confidant_buttons(case, _):
+        blocks.append(buttons)
     return text, blocks
 
 
-def report_confirmation(*, number: str, confidant_id: str | None,
+def case_withdrawn_for_confidant(_: Texts, *, number: str) -> tuple[str, list]:
+    """What the confidant's case DM becomes when the reporter withdraws: nothing left."""
+    text = _("case.withdrawn_title", number=number)
+    return text, [section(_("case.withdrawn", title=text))]
+
+
+def joint_case_intro(_: Texts, *, numbers: list[str]) -> tuple[str, list]:
+    """Before a joint case's reports: several people reported the same author."""
+    text = _("case.joint_title", count=len(numbers))
+    return text, [section(_("case.joint_intro", title=text, numbers=", ".join(numbers)))]
+
+
+def reporter_buttons(case: CaseInfo, _: Texts) -> list[ButtonElement]:
+    value = str(case.id)
+    buttons = []
+    if case.status in {"open", "acknowledged"}:
+        buttons.append(ButtonElement(text=_("mine.write"), action_id=WRITE_BUTTON, value=value))
+    if case.status not in {"withdrawn", "expired"}:
+        buttons.append(ButtonElement(text=_("mine.export"), action_id=EXPORT_BUTTON,
+                                     value=value))
+        buttons.append(ButtonElement(
+            text=_("mine.withdraw"), action_id=WITHDRAW_BUTTON, value=value, style="danger",
+            confirm=ConfirmObject(title=_("mine.withdraw_confirm_title"),
+                                  text=_("mine.withdraw_confirm"),
+                                  confirm=_("mine.withdraw"), deny=_("common.cancel"),
+                                  style="danger")))
+    return buttons
+
+
+def report_confirmation(_: Texts, *, case: CaseInfo, confidant_id: str | None,
                         show_name: bool) -> tuple[str, list]:
     """The DM to the reporter after they submitted."""
-    if confidant_id is None:
-        text = f"Your report {number} is saved"
-        body = (f"*{text}.* No confidant is set up yet; the admins have been reminded, and "
-                "Haven will keep the evidence safe until one is.")
+    if case.status == "held":
+        text = _("mine.held_title", number=case.number)
+        body = _("mine.held", title=text)
+    elif confidant_id is None:
+        text = _("mine.saved_title", number=case.number)
+        body = _("mine.saved", title=text)
     else:
-        text = f"Your report {number} was sent to <@{confidant_id}>"
-        name = "with your name" if show_name else "without your name"
-        body = (f"*{text}* ({name}).\nWhat happens next: the confidant reads it and answers "
-                "you here, through Haven. They listen and advise; nothing happens without "
-                "your consent. Keep the case number for your own records.")
-    return text, [SectionBlock(text=MarkdownTextObject(text=body)),
-                  DividerBlock()]
+        text = _("mine.sent_title", number=case.number, confidant=f"<@{confidant_id}>")
+        body = _("mine.sent", title=text,
+                 name=_("mine.with_name" if show_name else "mine.without_name"))
+    blocks: list = [section(body)]
+    if buttons := reporter_buttons(case, _):
+        blocks.append(ActionsBlock(block_id=f"mine_{case.id}", elements=buttons))
+    return text, blocks
 
 
-def admin_reminder_no_confidant() -> tuple[str, list]:
+def case_update_for_reporter(_: Texts, *, case: CaseInfo) -> tuple[str, list]:
+    """The reporter is told, privately, that their case was acknowledged or closed."""
+    if case.status == "closed":
+        text = _("mine.closed_title", number=case.number)
+        body = _("mine.closed", title=text, outcome=_("outcome." + (case.outcome or "other")))
+    else:
+        text = _("mine.acknowledged_title", number=case.number)
+        body = _("mine.acknowledged", title=text)
+    blocks: list = [section(body)]
+    if buttons := reporter_buttons(case, _):
+        blocks.append(ActionsBlock(block_id=f"mine_{case.id}", elements=buttons))
+    return text, blocks
+
+
+def case_withdrawn_for_reporter(_: Texts, *, number: str) -> tuple[str, list]:
+    """The reporter's confirmation that their case is withdrawn and erased."""
+    text = _("mine.withdrawn_title", number=number)
+    return text, [section(_("mine.withdrawn", title=text))]
+
+
+def relay_message(_: Texts, *, case: CaseInfo, text: str, to_reporter: bool) -> tuple[str, list]:
+    """A relay message as the other side receives it, with a button to answer."""
+    if to_reporter:
+        title = _("relay.from_confidant", number=case.number)
+        button = ButtonElement(text=_("relay.answer"), action_id=WRITE_BUTTON, value=str(case.id))
+    else:
+        title = _("relay.from_reporter", number=case.number, who=_reporter(case, _))
+        button = ButtonElement(text=_("relay.answer"), action_id=REPLY_BUTTON, value=str(case.id))
+    blocks = [section(f"*{title}*"), section(quote_user_text(text), verbatim=True),
+              ActionsBlock(block_id=f"relay_{case.id}", elements=[button])]
+    return title, blocks
+
+
+def relay_modal(_: Texts, *, case: CaseInfo, to_reporter: bool) -> View:
+    """Write to the other side of a case, through Haven."""
+    hint = _("relay.hint_to_reporter" if to_reporter else "relay.hint_to_confidant")
+    return View(type="modal", callback_id=RELAY_MODAL, title=_("relay.title"),
+                submit=_("relay.send"), close=_("common.cancel"),
+                private_metadata=json.dumps({"case": case.id}), blocks=[
+                    section(_("relay.about", number=case.number) + "\n" + hint),
+                    InputBlock(block_id=RELAY_BLOCK, label=_("relay.label"),
+                               element=PlainTextInputElement(action_id=RELAY_INPUT,
+                                                             multiline=True, max_length=2900)),
+                ])
+
+
+def relay_sent(_: Texts, *, number: str) -> str:
+    """The sender's receipt in their DM (their own words are not repeated)."""
+    return _("relay.sent", number=number)
+
+
+def notes_modal(_: Texts, *, case: CaseInfo, notes: list[tuple[datetime, str]]) -> View:
+    """The confidant's own notes on a case, and a field to add one."""
+    blocks: list = [section(_("notes.about", number=case.number))]
+    for at, text in notes[-20:]:
+        blocks.append(_context(_when(at, _)))
+        blocks.append(section(quote_user_text(text, limit=1500), verbatim=True))
+    if not notes:
+        blocks.append(_context(_("notes.none")))
+    blocks.append(InputBlock(block_id=NOTE_ADD_BLOCK, label=_("notes.add"), optional=True,
+                             element=PlainTextInputElement(action_id=NOTE_ADD_INPUT,
+                                                           multiline=True, max_length=2900)))
+    return View(type="modal", callback_id=NOTES_MODAL, title=_("notes.title"),
+                submit=_("notes.save"), close=_("common.close"),
+                private_metadata=json.dumps({"case": case.id}), blocks=blocks)
+
+
+def close_modal(_: Texts, *, case: CaseInfo) -> View:
+    """Close a case with its outcome (and, optionally, a word for the model)."""
+    outcomes = [Option(value=o, text=_("outcome." + o)) for o in OUTCOMES]
+    verdicts = [Option(value=v, text=_("close.verdict_" + v)) for v in ("yes", "no")]
+    return View(type="modal", callback_id=CLOSE_MODAL, title=_("close.title"),
+                submit=_("close.submit"), close=_("common.cancel"),
+                private_metadata=json.dumps({"case": case.id}), blocks=[
+                    section(_("close.about", number=case.number)),
+                    InputBlock(block_id=OUTCOME_BLOCK, label=_("close.outcome"),
+                               element=RadioButtonsElement(action_id=OUTCOME_INPUT,
+                                                           options=outcomes)),
+                    InputBlock(block_id=VERDICT_BLOCK, label=_("close.verdict"), optional=True,
+                               element=RadioButtonsElement(action_id=VERDICT_INPUT,
+                                                           options=verdicts)),
+                    _context(_("close.verdict_explained")),
+                ])
+
+
+def export_message(_: Texts, *, number: str) -> str:
+    """The text that comes with the exported document."""
+    return _("mine.export_sent", number=number)
+
+
+# -- admins -----------------------------------------------------------------------------------
+def admin_reminder_no_confidant(_: Texts) -> tuple[str, list]:
     """The DM to admins when someone tried to report but the roster is empty."""
-    text = "Someone tried to report to a confidant, but Haven has no confidant yet"
-    return text, [SectionBlock(text=MarkdownTextObject(text=(
-        f"*{text}.* Their report is kept safe (you cannot see it). Add a confidant with "
-        "`/haven confidant add @person` so it can be delivered.")))]
+    text = _("admin.reminder_title")
+    return text, [section(_("admin.reminder", title=text))]
 
 
-def help_text(is_admin: bool) -> str:
+def help_text(_: Texts, is_admin: bool) -> str:
     """The answer to ``/haven help``."""
-    lines = [
-        "*Haven* helps you deal with hurtful messages at work, privately.",
-        "• `/haven report` — tell a confidant about something that happened",
-        "• Message menu *⋯ → Report to a confidant* — report one message",
-        "• `/haven help` — this help",
-    ]
-    if is_admin:
-        lines += [
-            "*For admins*",
-            "• `/haven watch #channel` / `/haven unwatch #channel` — opt a channel in or out",
-            "• `/haven confidant add @person` / `/haven confidant remove @person`",
-            "• `/haven threshold 0.7` — how sure Haven must be before it flags (0 to 1)",
-            "• `/haven status` — channels, confidants and anonymous figures",
-            "• `/haven image block <link to a message>` — mark its image as offensive",
-        ]
-    return "\n".join(lines)
+    text = _("help.everyone")
+    return text + "\n" + _("help.admins") if is_admin else text
 
 
 def plain(text: str) -> PlainTextObject:
     """Plain text (no formatting at all)."""
     return PlainTextObject(text=text)
+
+
+def user_select(action_id: str, placeholder: str, initial: str | None = None
+                ) -> UserSelectElement:
+    """A people picker."""
+    return UserSelectElement(action_id=action_id, placeholder=placeholder, initial_user=initial)

@@ -31,6 +31,7 @@ from bot.slack_double import (
 )
 
 ADMIN, CONFIDANT, TARGET, AUTHOR = "U0ADMIN01", "U0VERTR01", "U0SANNE01", "U0MARK001"
+COLLEAGUE, DUTCH = "U0PIM0001", "U0DAAN001"
 GENERAL, TEAM_CHANNEL = "C0GENERAL", "C0SALES01"
 
 
@@ -41,6 +42,8 @@ def sample_workspace() -> Workspace:
     workspace.add_user(CONFIDANT, "Ingrid (vertrouwenspersoon)")
     workspace.add_user(TARGET, "Sanne")
     workspace.add_user(AUTHOR, "Mark")
+    workspace.add_user(COLLEAGUE, "Pim")
+    workspace.add_user(DUTCH, "Daan", locale="nl-NL")
     workspace.add_channel(GENERAL, "general", member=True)
     workspace.add_channel(TEAM_CHANNEL, "sales")
     workspace.add_channel("C0PRIVATE1", "hr-private", private=True)

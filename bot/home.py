@@ -1,45 +1,254 @@
-"""The App Home tab: how Haven works, in plain words, and who the confidants are."""
+"""The App Home tab, one section per role a person has, and the admins' settings modals.
+
+Everyone sees how Haven works, the confidants (with a button to contact one) and their own
+reports. A confidant also sees their open cases; an admin also sees the settings. Nobody's
+Home shows another person's report.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
+from bot import blocks
+from bot.i18n import LANGUAGES, Texts
 from bot.storage import queries as q
 from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
+MAX_LISTED = 15  # cases listed per section: a Home view holds at most 100 blocks
+# Settings modal fields.
+S_THRESHOLD, S_CATEGORIES, S_NUDGE = "s_threshold", "s_categories", "s_nudge"
+S_FLAG_DAYS, S_CASE_MONTHS, S_LANGUAGE = "s_flag_days", "s_case_months", "s_language"
+C_THRESHOLD, C_SHADOW, C_GROUP = "c_threshold", "c_shadow", "c_group"
+R_PERSON, R_KIND, R_DESCRIPTION = "r_person", "r_kind", "r_description"
 
-def home_view(confidants: list[tuple[str, str]]) -> View:
-    """The Home tab for an employee."""
-    roster = "\n".join(f"• <@{user_id}>" for user_id, _ in confidants) or \
-        "_No confidant has been set up yet._"
-    return View(type="home", blocks=[
-        HeaderBlock(text="Haven"),
-        SectionBlock(text=MarkdownTextObject(text=(
-            "Haven helps you deal with hurtful messages at work. In the channels your admins "
-            "opted in, it notices messages that may be hurtful and tells *only the person "
-            "they are aimed at*, privately. You decide whether anything happens next: you "
-            "can send the message, kept safe as evidence, to a confidant."))),
-        DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text="*Confidants (vertrouwenspersonen)*\n"
-                                             + roster)),
-        SectionBlock(text=MarkdownTextObject(text=(
-            "To report: use `/haven report`, or a message's menu *⋯ → Report to a "
-            "confidant*. Only you and the confidant you choose will see your report; admins "
-            "see anonymous totals only."))),
-    ])
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _age(moment: datetime | None, _: Texts, now: datetime) -> str:
+    if moment is None:
+        return "—"
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    hours = max(0, int((now - moment).total_seconds() // 3600))
+    return _("common.days", count=hours // 24) if hours >= 24 else _("common.hours",
+                                                                        count=hours)
+
+
+# -- the Home tab ---------------------------------------------------------------------------
+def employee_section(_: Texts, roster: list[blocks.RosterEntry],
+                     mine: list[blocks.CaseInfo], now: datetime) -> list:
+    """How Haven works, the confidants, and the person's own reports."""
+    out: list = [HeaderBlock(text="Haven"), _section(_("home.how")), DividerBlock(),
+                 _section(_("home.confidants"))]
+    for entry in roster[:20]:
+        label = f"*<@{entry.user_id}>* · {_('roster.' + entry.kind)}"
+        if entry.description:
+            label += "\n" + blocks.escape(entry.description)
+        out.append(SectionBlock(text=MarkdownTextObject(text=label), accessory=ButtonElement(
+            text=_("home.contact"), action_id=blocks.CONTACT_BUTTON, value=entry.user_id)))
+    if not roster:
+        out.append(_section(_("home.no_confidants")))
+    out += [_section(_("home.how_to_report")), DividerBlock(), _section(_("home.mine"))]
+    for case in mine[:MAX_LISTED]:
+        out.append(_section(_("home.mine_line", number=case.number,
+                              status=_("status." + case.status),
+                              age=_age(case.created_at, _, now))))
+        if buttons := blocks.reporter_buttons(case, _):
+            out.append(ActionsBlock(block_id=f"home_mine_{case.id}", elements=buttons))
+    if not mine:
+        out.append(ContextBlock(elements=[MarkdownTextObject(text=_("home.mine_none"))]))
+    return out
+
+
+def confidant_section(_: Texts, cases: list[blocks.CaseInfo], now: datetime) -> list:
+    """A confidant's open cases: number, age, status, last activity."""
+    out: list = [DividerBlock(), HeaderBlock(text=_("home.cases_title")),
+                 _section(_("home.cases_intro"))]
+    for case in cases[:MAX_LISTED]:
+        out.append(_section(_("home.case_line", number=case.number,
+                              status=_("status." + case.status),
+                              age=_age(case.created_at, _, now),
+                              activity=_age(case.last_activity_at, _, now))))
+        if buttons := blocks.confidant_buttons(case, _):
+            buttons.block_id = f"home_case_{case.id}"
+            out.append(buttons)
+    if not cases:
+        out.append(ContextBlock(elements=[MarkdownTextObject(text=_("home.cases_none"))]))
+    return out
+
+
+def admin_section(_: Texts, *, channels: list, roster: list[blocks.RosterEntry],
+                  summary: str, threshold: float) -> list:
+    """Settings: channels (threshold, shadow mode, group), the roster, everything else."""
+    out: list = [DividerBlock(), HeaderBlock(text=_("home.admin_title")),
+                 _section(_("home.admin_intro")), _section(_("home.channels"))]
+    for channel in channels[:20]:
+        line = _("home.channel_line", channel=f"<#{channel.channel_id}>",
+                 threshold=f"{channel.threshold or threshold:.2f}",
+                 shadow=_("cmd.on" if channel.shadow else "cmd.off"),
+                 group=blocks.escape(channel.group) or "—")
+        out.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=ButtonElement(
+            text=_("home.edit"), action_id=blocks.CHANNEL_BUTTON, value=channel.channel_id)))
+    if not channels:
+        out.append(_section(_("home.no_channels")))
+    out.append(_section(_("home.roster")))
+    for entry in roster[:20]:
+        text = f"<@{entry.user_id}> · {_('roster.' + entry.kind)}" + (
+            f" — {blocks.escape(entry.description)}" if entry.description else "")
+        out.append(SectionBlock(text=MarkdownTextObject(text=text), accessory=ButtonElement(
+            text=_("home.edit"), action_id=blocks.ROSTER_EDIT_BUTTON, value=entry.user_id)))
+    out += [
+        _section(summary),
+        ActionsBlock(block_id="home_admin", elements=[
+            ButtonElement(text=_("home.settings"), action_id=blocks.SETTINGS_BUTTON,
+                          value="settings", style="primary"),
+            ButtonElement(text=_("home.add_confidant"), action_id=blocks.ROSTER_ADD_BUTTON,
+                          value="add"),
+        ]),
+        ContextBlock(elements=[MarkdownTextObject(text=_("home.admin_privacy"))]),
+    ]
+    return out
+
+
+def home_view(sections: list) -> View:
+    """The Home tab from its sections (at most 100 blocks)."""
+    return View(type="home", blocks=sections[:100])
 
 
 def publish(haven, gateway, user_id: str) -> None:
-    """Publish the Home tab for one person."""
-    with session_scope(haven.engine) as session:
-        roster = [(c.user_id, c.name) for c in q.confidants(session, team_id=gateway.team_id)]
+    """Publish the Home tab for one person, with a section for each of their roles."""
     try:
-        gateway.client.views_publish(user_id=user_id, view=home_view(roster))
+        gateway.publish_home(user_id, build(haven, gateway, user_id))
     except SlackApiError as error:
         log.info("views.publish failed: %s", error.response.get("error"))
+
+
+def build(haven, gateway, user_id: str) -> View:
+    """The person's Home tab."""
+    team_id, _ = gateway.team_id, haven.texts(gateway, user_id)
+    now = datetime.now(UTC)
+    with session_scope(haven.engine) as session:
+        roster = [blocks.RosterEntry(c.user_id, c.name, c.kind, c.description)
+                  for c in q.confidants(session, team_id=team_id)]
+        mine = [haven.info(c, for_confidant=False) for c in q.cases_of(
+            session, team_id=team_id, reporter_id=user_id) if c.status != "expired"]
+        theirs = [haven.info(c, for_confidant=True) for c in q.cases_of(
+            session, team_id=team_id, confidant_id=user_id, open_only=True)]
+        is_confidant = q.is_confidant(session, team_id=team_id, user_id=user_id)
+        channels = q.watched_channels(session, team_id=team_id)
+        threshold = haven.threshold(session, team_id=team_id, channel_threshold=None)
+    sections = employee_section(_, roster, mine, now)
+    if is_confidant or theirs:
+        sections += confidant_section(_, theirs, now)
+    if gateway.is_admin(user_id):
+        sections += admin_section(_, channels=channels, roster=roster, threshold=threshold,
+                                  summary=haven.settings_summary(_, team_id))
+    return home_view(sections)
+
+
+# -- the admins' modals ---------------------------------------------------------------------
+def _options(pairs) -> list[Option]:
+    return [Option(value=value, text=label) for value, label in pairs]
+
+
+def settings_modal(_: Texts, *, threshold: float, categories: list[str], nudge: bool,
+                   flag_days: str, case_months: str, language: str) -> View:
+    """Workspace settings: default threshold, alert categories, nudge, retention, language."""
+    cats = _options((c, _("category." + c)) for c in blocks.CATEGORIES)
+    chosen = [o for o in cats if o.value in categories]
+    onoff = _options((("on", _("cmd.on")), ("off", _("cmd.off"))))
+    langs = _options((code, _("home.language_" + code)) for code in LANGUAGES)
+    return View(type="modal", callback_id=blocks.SETTINGS_MODAL, title=_("home.settings"),
+                submit=_("notes.save"), close=_("common.cancel"), blocks=[
+        InputBlock(block_id=S_THRESHOLD, label=_("home.threshold"), hint=_("home.threshold_hint"),
+                   element=PlainTextInputElement(action_id=S_THRESHOLD, max_length=5,
+                                                 initial_value=f"{threshold:.2f}")),
+        InputBlock(block_id=S_CATEGORIES, label=_("home.categories"), optional=True,
+                   element=CheckboxesElement(action_id=S_CATEGORIES, options=cats,
+                                             initial_options=chosen or None)),
+        InputBlock(block_id=S_NUDGE, label=_("home.nudge"), hint=_("home.nudge_hint"),
+                   element=RadioButtonsElement(action_id=S_NUDGE, options=onoff,
+                                               initial_option=onoff[0 if nudge else 1])),
+        InputBlock(block_id=S_FLAG_DAYS, label=_("home.flag_days"),
+                   element=PlainTextInputElement(action_id=S_FLAG_DAYS, max_length=3,
+                                                 initial_value=flag_days)),
+        InputBlock(block_id=S_CASE_MONTHS, label=_("home.case_months"),
+                   element=PlainTextInputElement(action_id=S_CASE_MONTHS, max_length=3,
+                                                 initial_value=case_months)),
+        InputBlock(block_id=S_LANGUAGE, label=_("home.language"),
+                   element=StaticSelectElement(action_id=S_LANGUAGE, options=langs,
+                                               initial_option=next(
+                                                   o for o in langs if o.value == language))),
+    ])
+
+
+def channel_modal(_: Texts, *, channel_id: str, threshold: float | None, shadow: bool,
+                  group: str) -> View:
+    """One watched channel: threshold, shadow mode, figures group."""
+    onoff = _options((("on", _("cmd.on")), ("off", _("cmd.off"))))
+    return View(type="modal", callback_id=blocks.CHANNEL_MODAL, title=_("home.channel_title"),
+                submit=_("notes.save"), close=_("common.cancel"),
+                private_metadata=json.dumps({"channel": channel_id}), blocks=[
+        _section(f"<#{channel_id}>"),
+        InputBlock(block_id=C_THRESHOLD, label=_("home.threshold"), optional=True,
+                   hint=_("home.channel_threshold_hint"), element=PlainTextInputElement(
+                       action_id=C_THRESHOLD, max_length=5,
+                       initial_value=f"{threshold:.2f}" if threshold else None)),
+        InputBlock(block_id=C_SHADOW, label=_("home.shadow"), hint=_("home.shadow_hint"),
+                   element=RadioButtonsElement(action_id=C_SHADOW, options=onoff,
+                                               initial_option=onoff[0 if shadow else 1])),
+        InputBlock(block_id=C_GROUP, label=_("home.group"), optional=True,
+                   hint=_("home.group_hint"), element=PlainTextInputElement(
+                       action_id=C_GROUP, max_length=60, initial_value=group or None)),
+    ])
+
+
+def roster_modal(_: Texts, *, entry: blocks.RosterEntry | None) -> View:
+    """Add a confidant, or edit one's label and description (and remove them)."""
+    kinds = _options((k, _("roster." + k)) for k in ("internal", "external"))
+    fields: list = []
+    if entry is None:
+        fields.append(InputBlock(block_id=R_PERSON, label=_("home.person"),
+                                 element=blocks.user_select(R_PERSON, _("home.person"))))
+    else:
+        fields.append(SectionBlock(text=MarkdownTextObject(text=f"<@{entry.user_id}>"),
+                                   accessory=ButtonElement(
+                                       text=_("home.remove"), style="danger",
+                                       action_id=blocks.ROSTER_REMOVE_BUTTON,
+                                       value=entry.user_id)))
+    kind = next(o for o in kinds if o.value == (entry.kind if entry else "internal"))
+    fields += [
+        InputBlock(block_id=R_KIND, label=_("home.kind"), element=RadioButtonsElement(
+            action_id=R_KIND, options=kinds, initial_option=kind)),
+        InputBlock(block_id=R_DESCRIPTION, label=_("home.description"), optional=True,
+                   hint=_("home.description_hint"), element=PlainTextInputElement(
+                       action_id=R_DESCRIPTION, max_length=300, multiline=True,
+                       initial_value=(entry.description or None) if entry else None)),
+    ]
+    return View(type="modal", callback_id=blocks.ROSTER_MODAL, title=_("home.roster_title"),
+                submit=_("notes.save"), close=_("common.cancel"),
+                private_metadata=json.dumps({"person": entry.user_id} if entry else {}),
+                blocks=fields)

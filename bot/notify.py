@@ -69,7 +69,7 @@ class SlackGateway:
         if cached is not None:
             return cached
         try:
-            user = self.client.users_info(user=user_id)["user"]
+            user = self.client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return {}
@@ -147,3 +147,45 @@ class SlackGateway:
     def open_view(self, trigger_id: str, view: View) -> None:
         """Open a modal for the person who clicked."""
         self.client.views_open(trigger_id=trigger_id, view=view)
+
+    def locale(self, user_id: str) -> str | None:
+        """The person's Slack locale (``nl-NL``, ``en-US``), if Slack says."""
+        locale = self.user(user_id).get("locale")
+        return locale if isinstance(locale, str) else None
+
+    def ephemeral(self, channel: str, user_id: str, text: str,
+                  thread_ts: str | None = None) -> None:
+        """A message in a channel that only ``user_id`` sees."""
+        self.client.chat_postEphemeral(channel=channel, user=user_id, text=text,
+                                       thread_ts=thread_ts)
+
+    def delete(self, posted: str | None) -> None:
+        """Remove a message Haven sent (``posted`` is "channel:ts"); gone already is fine."""
+        channel, _, ts = (posted or "").partition(":")
+        if not (channel and ts):
+            return
+        try:
+            self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as error:
+            log.info("chat.delete failed: %s", error.response.get("error"))
+
+    def update_posted(self, posted: str | None, text: str, blocks: list) -> None:
+        """Replace a message Haven sent (``posted`` is "channel:ts"), if there is one."""
+        channel, _, ts = (posted or "").partition(":")
+        if not (channel and ts):
+            return
+        try:
+            self.update(channel, ts, text, blocks)
+        except SlackApiError as error:
+            log.info("chat.update failed: %s", error.response.get("error"))
+
+    def send_file(self, user_id: str, *, filename: str, content: str, title: str,
+                  comment: str) -> None:
+        """A document in the person's DM with Haven (files.uploadV2)."""
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        self.client.files_upload_v2(channel=channel, filename=filename, title=title,
+                                    content=content, initial_comment=comment)
+
+    def publish_home(self, user_id: str, view: View) -> None:
+        """Show ``view`` in the person's Home tab."""
+        self.client.views_publish(user_id=user_id, view=view)

@@ -37,7 +37,7 @@ def _element(element: dict, names) -> str:
         return f"<select: {options}>"
     if kind == "plain_text_input":
         return "<text box>" if not element.get("multiline") else "<text area>"
-    if kind == "checkboxes":
+    if kind in {"checkboxes", "radio_buttons"}:
         return " ".join(f"[ ] {_text(o['text'], names)}" for o in element.get("options", []))
     return _text(element, names) if "text" in element else f"<{kind}>"
 
@@ -52,6 +52,8 @@ def blocks(items: list[dict], names: dict[str, str] | None = None) -> str:
         elif kind == "section":
             if block.get("text"):
                 lines.append(_text(block["text"], names))
+            if block.get("accessory"):
+                lines.append("    " + _element(block["accessory"], names))
             for field in block.get("fields", []):
                 lines.append("  " + _text(field, names).replace("\n", ": ", 1))
         elif kind == "actions":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass
 
@@ -15,33 +14,38 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from bot import blocks
+from bot.admin import AdminWork, Reply
+from bot.casework import CaseWork
 from bot.config import Settings
-from bot.files import fetch_image, is_image_entry
-from bot.images import ImageRejected, dictionary_for, fingerprint, judge
+from bot.files import fetch_image
+from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
+from bot.images import ImageRejected, dictionary_for, judge
 from bot.jobs import JobQueue
 from bot.notify import SlackGateway, UserCache
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.db import session_scope
-from bot.storage.models import Case, Evidence, Notice, utcnow
+from bot.storage.models import Evidence, Flag, Notice
 from classifier.model import Result
 
 log = logging.getLogger(__name__)
 
-_CHANNEL_ARG = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$|^(C[A-Z0-9]{2,})$")
-_PERMALINK = re.compile(r"/archives/([CG][A-Z0-9]+)/p(\d{16})")
-_USER_ARG = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$|^([UW][A-Z0-9]{2,})$")
+__all__ = ["Haven", "Reply", "metadata_of"]
 
 
 @dataclass
-class Reply:
-    """What a slash command answers (privately, to the person who typed it)."""
+class Watch:
+    """How a watched channel is read: its threshold, shadow mode and figures group."""
 
-    text: str
+    threshold: float
+    shadow: bool
+    group: str
+    alert: frozenset[str]
+    nudge: bool
 
 
-class Haven:
+class Haven(CaseWork, AdminWork):
     """Haven's behaviour over one database, one key set and one model."""
 
     def __init__(self, settings: Settings, engine, model_loader=None):
@@ -73,6 +77,19 @@ class Haven:
         """Slack calls for one workspace."""
         return SlackGateway(client, self.users, team_id)
 
+    # -- settings and language ----------------------------------------------------------
+    def setting(self, team_id: str, key: str, default: str = "") -> str:
+        """A workspace setting as text, or ``default``."""
+        with session_scope(self.engine) as session:
+            value = q.get_setting(session, team_id=team_id, key=key)
+        return default if value is None else value
+
+    def texts(self, gateway: SlackGateway, user_id: str | None) -> Texts:
+        """The person's texts: Dutch or English from their Slack locale, else the
+        workspace's default language."""
+        default = self.setting(gateway.team_id, "language", DEFAULT_LANGUAGE)
+        return Texts(language_of(gateway.locale(user_id) if user_id else None, default))
+
     def threshold(self, session, *, team_id: str, channel_threshold: float | None) -> float:
         """The flag threshold: the channel's, else the workspace's, else the model's."""
         if channel_threshold is not None:
@@ -87,25 +104,64 @@ class Haven:
         message = message_from_event(event, bot_user_id)
         if message is None or not event_id:
             return None
-        with session_scope(self.engine) as session:
-            channel = q.watched_channel(session, team_id=team_id, channel_id=message.channel)
-            if channel is None:
-                return None  # Haven reads only the channels on the watch list
-            threshold = self.threshold(session, team_id=team_id,
-                                       channel_threshold=channel.threshold)
+        watch = self.watch_of(team_id, message.channel)
+        if watch is None:
+            return None  # Haven reads only the channels on the watch list
         for file_id in message.files:  # OCR is slow: each image is a job of its own
             self.jobs.submit(self.handle_image, gateway=gateway, team_id=team_id,
                              event_id=event_id, message=message, file_id=file_id,
-                             threshold=threshold, bot_user_id=bot_user_id)
+                             watch=watch, bot_user_id=bot_user_id)
         if not message.text.strip():
             return None
         result = self.model.classify([message.text])[0]
-        if result.score < threshold:
+        if result.score < watch.threshold or not self._alerts(result, watch):
             return None
-        flag_id = self._record(gateway, team_id, event_id, message, result, bot_user_id)
-        if flag_id is not None:
-            self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
+        return self._flag(gateway, team_id, event_id, message, result, bot_user_id, watch)
+
+    def watch_of(self, team_id: str, channel_id: str) -> Watch | None:
+        """How Haven reads a channel, or None when it is not on the watch list."""
+        with session_scope(self.engine) as session:
+            channel = q.watched_channel(session, team_id=team_id, channel_id=channel_id)
+            if channel is None:
+                return None
+            threshold = self.threshold(session, team_id=team_id,
+                                       channel_threshold=channel.threshold)
+            alert = q.get_setting(session, team_id=team_id, key="alert_categories")
+            nudge = q.get_setting(session, team_id=team_id, key="nudge") == "on"
+            group = channel.group or ("private" if channel.is_private else "")
+        categories = frozenset(blocks.CATEGORIES if alert is None else alert.split(","))
+        return Watch(threshold=threshold, shadow=channel.shadow, group=group,
+                     alert=categories, nudge=nudge)
+
+    @staticmethod
+    def _alerts(result, watch: Watch) -> bool:
+        """Whether a flag's categories are among those the admins want alerts for (a flag
+        no category explains always alerts: it is above the threshold)."""
+        found = set(flagged_categories(result.categories))
+        return not found or bool(found & watch.alert)
+
+    def _flag(self, gateway, team_id, event_id, message, result, bot_user_id, watch: Watch,
+              image=None) -> int | None:
+        """Record a flag; then, unless the channel is in shadow mode, notify the people it
+        concerns and (if the admins turned it on) nudge the author privately."""
+        flag_id = self._record(gateway, team_id, event_id, message, result, bot_user_id,
+                               image=image, watch=watch)
+        if flag_id is None or watch.shadow:
+            return flag_id
+        self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
+        if watch.nudge and message.author:
+            self._nudge(gateway, message)
         return flag_id
+
+    def _nudge(self, gateway: SlackGateway, message: Message) -> None:
+        """"This may come across as hurtful — edit?": only the author sees it, and it never
+        says whether anyone was notified."""
+        _ = self.texts(gateway, message.author)
+        try:
+            gateway.ephemeral(message.channel, message.author, blocks.author_nudge(_),
+                              thread_ts=message.thread_ts)
+        except SlackApiError as error:
+            log.info("nudge not delivered: %s", error.response.get("error"))
 
     # -- images -------------------------------------------------------------------------
     @property
@@ -123,7 +179,7 @@ class Haven:
                      extra_texts=extra_texts)
 
     def handle_image(self, *, gateway: SlackGateway, team_id: str, event_id: str,
-                     message: Message, file_id: str, threshold: float,
+                     message: Message, file_id: str, watch: Watch,
                      bot_user_id: str | None) -> int | None:
         """Fetch an image shared in a watched channel; flag it when its text is hurtful or
         it matches a known offensive image. Skips (with the reason, never the content)
@@ -136,19 +192,17 @@ class Haven:
         except ImageRejected as reason:
             log.info("file %s skipped: %s", file_id, reason)
             return None
-        if verdict["score"] < threshold and verdict["matched_known_image"] is None:
+        known = verdict["matched_known_image"] is not None
+        result = Result(score=max(verdict["score"], watch.threshold if known else 0.0),
+                        flagged=True, categories=verdict["categories"],
+                        language=verdict["language"])
+        if not known and (result.score < watch.threshold or not self._alerts(result, watch)):
             return None
-        result = Result(score=max(verdict["score"], threshold if verdict[
-            "matched_known_image"] else 0.0), flagged=True, categories=verdict["categories"],
-            language=verdict["language"])
-        flag_id = self._record(gateway, team_id, f"{event_id}:{file_id}", message, result,
-                               bot_user_id, image=(shared, verdict))
-        if flag_id is not None:
-            self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
-        return flag_id
+        return self._flag(gateway, team_id, f"{event_id}:{file_id}", message, result,
+                          bot_user_id, watch, image=(shared, verdict))
 
     def _record(self, gateway, team_id, event_id, message: Message, result,
-                bot_user_id, image=None) -> int | None:
+                bot_user_id, *, image=None, watch: Watch) -> int | None:
         parent_author = message.parent_author
         if message.is_reply and parent_author is None:
             parent_author = self._thread_parent_author(gateway, message)
@@ -162,7 +216,7 @@ class Haven:
             bundle.update(kind="image", file_id=shared.file_id, file_name=shared.name,
                           ocr_text=verdict["ocr_text"], image_sha256=verdict["image_sha256"],
                           matched_known_image=verdict["matched_known_image"])
-        affected = affected_people(message, bot_user_id)
+        affected = [] if watch.shadow else affected_people(message, bot_user_id)
         if affected and self._is_private(gateway, message):
             # Evidence from a private channel goes only to its members. When Slack cannot
             # list them, the people the message names are told rather than nobody.
@@ -180,10 +234,11 @@ class Haven:
                     session, vault=self.vault, team_id=team_id, event_id=event_id,
                     channel_id=message.channel, message_ts=message.ts,
                     author_id=message.author, score=result.score,
-                    categories=bundle["categories"], bundle=bundle,
-                    affected=[p for p in affected if p not in already])  # edits: once
+                    categories=bundle["categories"], bundle=None if watch.shadow else bundle,
+                    affected=[p for p in affected if p not in already],  # edits: once
+                    shadow=watch.shadow, channel_group=watch.group)
                 flag_id = flag.id
-                if image is not None:
+                if image is not None and flag.evidence_id is not None:
                     q.store_evidence_file(session, vault=self.vault, team_id=team_id,
                                           evidence_id=flag.evidence_id, data=image[0].data,
                                           mimetype=image[0].mimetype)
@@ -237,7 +292,8 @@ class Haven:
                 bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
                                          evidence_id=flag.evidence_id, actor=notice.user_id,
                                          action="notice_sent")
-            text, body = blocks.private_notice(flag_id=notice.flag_id, bundle=bundle)
+            text, body = blocks.private_notice(self.texts(gateway, notice.user_id),
+                                               flag_id=notice.flag_id, bundle=bundle)
             channel, ts = gateway.send_dm(notice.user_id, text, body)
         except Exception as error:
             reason = error.response.get("error") if isinstance(error, SlackApiError) \
@@ -266,25 +322,44 @@ class Haven:
             q.record_feedback(session, team_id=team_id, flag_id=flag_id, user_id=user_id,
                               verdict="not_a_problem")
             session.flush()
+            self._learn(session, team_id, flag_id, label="benign", source="not_a_problem")
         if channel and ts:
-            text, body = blocks.notice_dismissed()
+            text, body = blocks.notice_dismissed(self.texts(gateway, user_id))
             try:
                 gateway.update(channel, ts, text, body)
             except SlackApiError as error:
                 log.info("could not update notice: %s", error.response.get("error"))
         return True
 
+    def _learn(self, session, team_id: str, flag_id: int | None, *, label: str,
+               source: str) -> None:
+        """Keep a flag's text as a labelled example for the model (text only while the
+        retention period allows; the purge erases it with the flag)."""
+        flag = q.flag_by_id(session, team_id=team_id, flag_id=flag_id) if flag_id else None
+        if flag is None or flag.evidence_id is None:
+            return
+        bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
+                                 evidence_id=flag.evidence_id, actor="haven",
+                                 action="feedback_example")
+        text = bundle.get("ocr_text") or bundle.get("text") or ""
+        q.record_example(session, vault=self.vault, team_id=team_id, source=source,
+                         label=label, language=bundle.get("language") or "",
+                         categories=flag.categories, text=text or None)
+
     # -- reporting ----------------------------------------------------------------------
-    def _roster(self, team_id: str) -> list[tuple[str, str]]:
+    def _roster(self, team_id: str) -> list[blocks.RosterEntry]:
         with session_scope(self.engine) as session:
-            return [(c.user_id, c.name) for c in q.confidants(session, team_id=team_id)]
+            return [blocks.RosterEntry(c.user_id, c.name, c.kind, c.description)
+                    for c in q.confidants(session, team_id=team_id)]
 
     def _open_report_modal(self, gateway, team_id, user_id, trigger_id, metadata,
-                           ask_for_link=False) -> None:
+                           ask_for_link=False, chosen=None, can_hold=False) -> None:
         roster = self._roster(team_id)
+        view = blocks.report_modal(self.texts(gateway, user_id), confidants=roster,
+                                   metadata=metadata, ask_for_link=ask_for_link,
+                                   chosen=chosen, can_hold=can_hold)
         try:  # the trigger expires in 3 s: the modal comes before anything else
-            gateway.open_view(trigger_id, blocks.report_modal(
-                confidants=roster, metadata=metadata, ask_for_link=ask_for_link))
+            gateway.open_view(trigger_id, view)
         except SlackApiError as error:
             log.warning("report modal not opened: %s", error.response.get("error"))
         if not roster:
@@ -296,15 +371,19 @@ class Haven:
         with session_scope(self.engine) as session:
             if q.notice_for(session, team_id=team_id, flag_id=flag_id, user_id=user_id) is None:
                 return False
-        self._open_report_modal(gateway, team_id, user_id, trigger_id, {"flag": flag_id})
+            flag = q.flag_by_id(session, team_id=team_id, flag_id=flag_id)
+            if flag is None or flag.evidence_id is None:
+                return False  # expired or erased meanwhile
+        self._open_report_modal(gateway, team_id, user_id, trigger_id, {"flag": flag_id},
+                                can_hold=True)
         return True
 
     def report_from_shortcut(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                              channel_id: str, message: dict, trigger_id: str) -> None:
         """Open the report modal for any message; its evidence is kept from this moment."""
         ts = message.get("ts") if isinstance(message.get("ts"), str) else None
-        bundle = {"text": str(message.get("text", "")), "author": message.get("user")
-                  if isinstance(message.get("user"), str) else None,
+        author = message.get("user") if isinstance(message.get("user"), str) else None
+        bundle = {"text": str(message.get("text", "")), "author": author,
                   "channel": channel_id, "ts": ts, "thread_ts": None, "edited": False,
                   "permalink": None}  # fetched at delivery: the modal must open first
         with session_scope(self.engine) as session:
@@ -314,47 +393,78 @@ class Haven:
                     subject=f"evidence:{evidence.id}")
             evidence_id = evidence.id
         self._open_report_modal(gateway, team_id, user_id, trigger_id,
-                                {"evidence": evidence_id, "by": user_id})
+                                {"evidence": evidence_id, "by": user_id},
+                                can_hold=author is not None)
 
     def report_from_command(self, *, gateway: SlackGateway, team_id: str, user_id: str,
-                            trigger_id: str) -> None:
-        """Open the report modal without a message (``/haven report``)."""
+                            trigger_id: str, chosen: str | None = None) -> None:
+        """Open the report modal without a message (``/haven report``, or *Contact* on a
+        confidant in the Home tab)."""
         self._open_report_modal(gateway, team_id, user_id, trigger_id, {"by": user_id},
-                                ask_for_link=True)
+                                ask_for_link=True, chosen=chosen)
 
-    def check_report(self, *, team_id: str, confidant_id: str | None) -> dict[str, str] | None:
-        """Errors to show in the modal (a confidant removed meanwhile), or None. Fast: it runs
-        before the ack."""
+    def check_report(self, *, gateway: SlackGateway, team_id: str, user_id: str | None,
+                     confidant_id: str | None, hold: bool = False,
+                     metadata: dict | None = None) -> dict[str, str] | None:
+        """Errors to show in the modal (a confidant removed meanwhile; a report to hold
+        whose author is unknown), or None. Fast: it runs before the ack."""
+        _ = self.texts(gateway, user_id)
         with session_scope(self.engine) as session:
-            if confidant_id and q.is_confidant(session, team_id=team_id, user_id=confidant_id):
-                return None
-        return {blocks.CONFIDANT_BLOCK: "Please choose a confidant from the list."}
+            if not (confidant_id and q.is_confidant(session, team_id=team_id,
+                                                    user_id=confidant_id)):
+                return {blocks.CONFIDANT_BLOCK: _("report.choose_error")}
+        if hold and not {"flag", "evidence"} & set(metadata or {}):
+            return {blocks.HOLD_BLOCK: _("report.hold_unknown_author")}
+        return None
 
     def submit_report(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                       metadata: dict, confidant_id: str, note: str | None,
-                      show_name: bool, link: str | None) -> str | None:
-        """Create the case and deliver it to the confidant; returns the case number, or None
-        when the report does not belong to this person."""
+                      show_name: bool, link: str | None, hold: bool = False) -> str | None:
+        """Create the case and deliver it to the confidant (or hold it for a joint report);
+        returns the case number, or None when the report does not belong to this person."""
         with session_scope(self.engine) as session:
             if not q.is_confidant(session, team_id=team_id, user_id=confidant_id):
                 return None
             evidence_id, flag_id = self._evidence_for(session, team_id, user_id, metadata, link)
             if evidence_id is None:
                 return None
+            about = self._about(session, team_id, evidence_id, flag_id)
             case = q.open_case(session, team_id=team_id, reporter_id=user_id,
                                confidant_id=confidant_id, show_name=show_name,
                                evidence_id=evidence_id, flag_id=flag_id,
-                               note_cipher=self.vault.seal({"note": note})[0] if note else None)
-            case_id, number = case.id, case.number
-        self._deliver_case(gateway, team_id, case_id, note)
+                               note_cipher=self.vault.seal({"note": note})[0] if note else None,
+                               held=hold and about["author_key"] is not None, **about)
+            case_id, number, held = case.id, case.number, case.status == "held"
+            joint = q.join_held_cases(session, team_id=team_id, case_id=case_id)
+        if held and not joint:
+            self.confirm_held(gateway, team_id, case_id)
+        elif joint:
+            self.deliver_joint(gateway, team_id, joint)
+        else:
+            self.deliver_case(gateway, team_id, case_id)
         return number
+
+    def _about(self, session, team_id: str, evidence_id: int, flag_id: int | None) -> dict:
+        """What a case keeps in the clear for figures and joint reports: a keyed hash of the
+        author (never the id), the categories and the channel group."""
+        flag = session.get(Flag, flag_id) if flag_id else None
+        bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
+                                 evidence_id=evidence_id, actor="haven", action="case_indexed")
+        author = flag.author_id if flag else bundle.get("author")
+        group = flag.channel_group if flag else ""
+        if not flag and bundle.get("channel"):
+            row = q.watched_channel(session, team_id=team_id, channel_id=bundle["channel"])
+            group = (row.group or ("private" if row.is_private else "")) if row else ""
+        return {"author_key": self.vault.keyed_hash(f"{team_id}:{author}") if author else None,
+                "categories": flag.categories if flag else "", "channel_group": group}
 
     def _evidence_for(self, session, team_id, user_id, metadata, link):
         if "flag" in metadata:
             flag = q.flag_by_id(session, team_id=team_id, flag_id=int(metadata["flag"]))
             notice = flag and q.notice_for(session, team_id=team_id, flag_id=flag.id,
                                            user_id=user_id)
-            return (flag.evidence_id, flag.id) if notice else (None, None)
+            ok = notice is not None and flag.evidence_id is not None
+            return (flag.evidence_id, flag.id) if ok else (None, None)
         if "evidence" in metadata:
             evidence = session.get(Evidence, int(metadata["evidence"]))
             ok = evidence is not None and evidence.team_id == team_id and \
@@ -365,56 +475,21 @@ class Haven:
         evidence = q.store_evidence(session, vault=self.vault, team_id=team_id, bundle=bundle)
         return evidence.id, None
 
-    def _deliver_case(self, gateway: SlackGateway, team_id: str, case_id: int,
-                      note: str | None) -> None:
-        with session_scope(self.engine) as session:
-            case = session.get(Case, case_id)
-            bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
-                                     evidence_id=case.evidence_id, actor=case.confidant_id,
-                                     action="evidence_sent_to_confidant")
-            bundle["sha256"] = session.get(Evidence, case.evidence_id).sha256
-            number, reporter, confidant, show = (case.number, case.reporter_id,
-                                                 case.confidant_id, case.show_name)
-        if not bundle.get("permalink") and bundle.get("channel") and bundle.get("ts"):
-            bundle["permalink"] = gateway.permalink(bundle["channel"], bundle["ts"])
-        text, body = blocks.case_for_confidant(number=number, bundle=bundle, note=note,
-                                               reporter_id=reporter if show else None,
-                                               anonymous_id=None if show else reporter)
-        try:
-            gateway.send_dm(confidant, text, body)
-        except Exception as error:
-            log.warning("case %s not delivered to its confidant: %s", number,
-                        type(error).__name__)
-            return
-        with session_scope(self.engine) as session:
-            row = session.get(Case, case_id)
-            row.delivered_at = utcnow()
-            session.add(row)
-        text, body = blocks.report_confirmation(number=number, confidant_id=confidant,
-                                                show_name=show)
-        try:
-            gateway.send_dm(reporter, text, body)
-        except Exception as error:
-            log.warning("confirmation of case %s not delivered: %s", number,
-                        type(error).__name__)
-
     def sweep(self, gateway: SlackGateway) -> int:
-        """Deliver what a crash or a Slack outage left behind — pending notices and cases
-        not yet delivered to their confidant — and erase what has expired. Safe to run from
-        several places at once."""
+        """Deliver what a crash or a Slack outage left behind — pending notices, cases not
+        yet delivered to their confidant, relay messages not yet passed on — and erase what
+        has expired. Safe to run from several places at once."""
         with session_scope(self.engine) as session:
             expired = q.purge_expired(session)
         if expired:
             log.info("retention: erased %d unreported flags", expired)
         sent = self.deliver_notices(gateway=gateway, team_id=None)
         with session_scope(self.engine) as session:
-            waiting = q.undelivered_cases(session)
-        for case in waiting:
-            note = self.vault.open(case.note_cipher)["note"] if case.note_cipher else None
-            self._deliver_case(self.gateway(gateway.client, case.team_id), case.team_id,
-                               case.id, note)
+            waiting = [(c.team_id, c.id) for c in q.undelivered_cases(session)]
+        for team_id, case_id in waiting:
+            self.deliver_case(self.gateway(gateway.client, team_id), team_id, case_id)
             sent += 1
-        return sent
+        return sent + self.resend_relay(gateway)
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled or its tokens revoked: erase the workspace's data."""
@@ -429,176 +504,12 @@ class Haven:
             if not q.take_daily_slot(session, team_id=team_id, key="admin_reminder"):
                 return
             people = q.admins(session, team_id=team_id)
-        text, body = blocks.admin_reminder_no_confidant()
         for admin in people:
+            text, body = blocks.admin_reminder_no_confidant(self.texts(gateway, admin))
             try:
                 gateway.send_dm(admin, text, body)
             except SlackApiError as error:
                 log.info("admin reminder not delivered: %s", error.response.get("error"))
-
-    # -- /haven -------------------------------------------------------------------------
-    def command(self, *, gateway: SlackGateway, team_id: str, user_id: str,
-                text: str) -> Reply:
-        """Answer an admin or help subcommand of ``/haven`` (``report`` is handled apart)."""
-        words = (text or "").split()
-        verb = words[0].lower() if words else "help"
-        if verb == "help" or verb not in ADMIN_COMMANDS:
-            prefix = "" if verb == "help" or not words else \
-                f"I don't know `{blocks.escape(words[0][:30])}`. "
-            return Reply(prefix + blocks.help_text(gateway.is_admin(user_id)))
-        if not gateway.is_admin(user_id):
-            return Reply("Sorry, only workspace admins and owners can change Haven's settings. "
-                         "Try `/haven help` to see what you can do.")
-        with session_scope(self.engine) as session:
-            q.note_admin(session, team_id=team_id, user_id=user_id)
-        return ADMIN_COMMANDS[verb](self, gateway, team_id, user_id, words[1:])
-
-    def _watch(self, gateway, team_id, user_id, args) -> Reply:
-        channel_id, name = _channel_arg(args)
-        if channel_id is None:
-            return Reply("Which channel? Use `/haven watch #channel`.")
-        info = gateway.channel(channel_id) or {}
-        name = name or info.get("name") or channel_id
-        with session_scope(self.engine) as session:
-            added = q.watch(session, team_id=team_id, channel_id=channel_id, name=name,
-                            admin_id=user_id, is_private=bool(info.get("is_private")))
-        lines = [f"Haven now watches <#{channel_id}>." if added
-                 else f"Haven was already watching <#{channel_id}>."]
-        if info.get("is_private") and not info.get("is_member"):
-            lines.append("It is a private channel: please invite Haven there with "
-                         "`/invite @Haven` so it can read new messages.")
-        elif not info.get("is_member"):
-            error = gateway.join(channel_id)
-            if error:
-                lines.append(f"Haven could not join it ({blocks.escape(error)}): please "
-                             "invite it with `/invite @Haven`.")
-        return Reply(" ".join(lines))
-
-    def _unwatch(self, gateway, team_id, user_id, args) -> Reply:
-        channel_id, _ = _channel_arg(args)
-        if channel_id is None:
-            return Reply("Which channel? Use `/haven unwatch #channel`.")
-        with session_scope(self.engine) as session:
-            removed = q.unwatch(session, team_id=team_id, channel_id=channel_id)
-        return Reply(f"Haven no longer reads <#{channel_id}>." if removed
-                     else f"Haven was not watching <#{channel_id}>.")
-
-    def _confidant(self, gateway, team_id, user_id, args) -> Reply:
-        action = args[0].lower() if args else ""
-        person, name = _user_arg(args[1:2])
-        if action not in {"add", "remove"} or person is None:
-            return Reply("Use `/haven confidant add @person` or `/haven confidant remove "
-                         "@person`.")
-        with session_scope(self.engine) as session:
-            if action == "add":
-                changed = q.add_confidant(session, team_id=team_id, user_id=person,
-                                          name=gateway.name(person) or name or person)
-                return Reply(f"<@{person}> is now a confidant." if changed
-                             else f"<@{person}> already was a confidant.")
-            changed = q.remove_confidant(session, team_id=team_id, user_id=person)
-        return Reply(f"<@{person}> is no longer offered as a confidant; cases they already "
-                     "have stay with them." if changed else f"<@{person}> was not a confidant.")
-
-    def _threshold(self, gateway, team_id, user_id, args) -> Reply:
-        channel_id, _ = _channel_arg(args[:1])
-        value = args[1] if channel_id and len(args) > 1 else (args[0] if args else "")
-        try:
-            threshold = float(value)
-        except ValueError:
-            threshold = -1.0
-        if not 0.05 <= threshold <= 0.99:
-            return Reply("Use `/haven threshold 0.7` (between 0.05 and 0.99; higher flags "
-                         "less), or `/haven threshold #channel 0.7`.")
-        with session_scope(self.engine) as session:
-            if channel_id:
-                row = q.watched_channel(session, team_id=team_id, channel_id=channel_id)
-                if row is None:
-                    return Reply(f"Haven is not watching <#{channel_id}>.")
-                row.threshold = threshold
-                session.add(row)
-                return Reply(f"Threshold for <#{channel_id}> set to {threshold:.2f}.")
-            q.set_setting(session, team_id=team_id, key="threshold", value=str(threshold))
-        return Reply(f"Threshold set to {threshold:.2f} for every watched channel without "
-                     "its own.")
-
-    def _image(self, gateway, team_id, user_id, args) -> Reply:
-        """``/haven image block <link to a message>``: its images become known offensive."""
-        link = args[1].strip("<>").split("|")[0] if len(args) > 1 else ""
-        found = _PERMALINK.search(link)
-        if not args or args[0].lower() != "block" or not found:
-            return Reply("Use `/haven image block <link to the message>` (message menu ⋯ → "
-                         "Copy link).")
-        channel, ts = found.group(1), f"{found.group(2)[:10]}.{found.group(2)[10:]}"
-        try:
-            history = gateway.client.conversations_history(channel=channel, latest=ts,
-                                                           inclusive=True, limit=1)
-        except SlackApiError as error:
-            reason = blocks.escape(str(error.response.get("error")))
-            return Reply(f"Haven cannot read that message ({reason}).")
-        messages = history.get("messages") or []
-        if not messages or messages[0].get("ts") != ts:
-            return Reply("Haven cannot find that message.")
-        return self.block_images(gateway=gateway, team_id=team_id, user_id=user_id,
-                                 message=messages[0])
-
-    def block_images(self, *, gateway: SlackGateway, team_id: str, user_id: str,
-                     message: dict) -> Reply:
-        """Register the images of a message as known offensive images (admins only)."""
-        if not gateway.is_admin(user_id):
-            return Reply("Sorry, only workspace admins and owners can mark images.")
-        files = message.get("files") if isinstance(message.get("files"), list) else []
-        added = 0
-        for entry in files:
-            if not is_image_entry(entry):
-                continue
-            try:
-                shared = fetch_image(gateway.client, gateway.client.token or "", entry["id"])
-                print_ = fingerprint(shared.data, self.dictionary)
-            except ImageRejected as reason:
-                log.info("file %s not registered: %s", entry["id"], reason)
-                continue
-            with session_scope(self.engine) as session:
-                q.add_known_image(session, team_id=team_id, hashes=print_.hashes,
-                                  words=print_.words, label=shared.name, added_by=user_id)
-                q.note_admin(session, team_id=team_id, user_id=user_id)
-            added += 1
-        if not added:
-            return Reply("That message has no image Haven could read.")
-        return Reply(f"Marked {added} image(s) as offensive. Haven keeps only a fingerprint; "
-                     "similar images posted in watched channels will be flagged.")
-
-    def _status(self, gateway, team_id, user_id, args) -> Reply:
-        with session_scope(self.engine) as session:
-            channels = q.watched_channels(session, team_id=team_id)
-            roster = q.confidants(session, team_id=team_id)
-            figures = q.activity(session, team_id=team_id)
-            default = self.threshold(session, team_id=team_id, channel_threshold=None)
-        watched = ", ".join(f"<#{c.channel_id}>" + (f" ({c.threshold:.2f})" if c.threshold
-                                                   else "") for c in channels) or "none yet"
-        people = ", ".join(f"<@{c.user_id}>" for c in roster) or "none yet"
-        return Reply(f"*Watched channels:* {watched}\n*Confidants:* {people}\n"
-                     f"*Threshold:* {default:.2f}\n*Last 30 days:* {figures['flags']} flags, "
-                     f"{figures['cases']} reports (anonymous; small numbers are not shown).")
-
-
-ADMIN_COMMANDS = {
-    "watch": Haven._watch, "unwatch": Haven._unwatch, "confidant": Haven._confidant,
-    "threshold": Haven._threshold, "status": Haven._status, "image": Haven._image,
-}
-
-
-def _channel_arg(args: list[str]) -> tuple[str | None, str | None]:
-    match = _CHANNEL_ARG.match(args[0]) if args else None
-    if not match:
-        return None, None
-    return match.group(1) or match.group(3), match.group(2) or None
-
-
-def _user_arg(args: list[str]) -> tuple[str | None, str | None]:
-    match = _USER_ARG.match(args[0]) if args else None
-    if not match:
-        return None, None
-    return match.group(1) or match.group(3), match.group(2) or None
 
 
 def metadata_of(view: dict) -> dict:

@@ -72,9 +72,11 @@ class Workspace:
     users: dict[str, dict] = field(default_factory=dict)
     channels: dict[str, dict] = field(default_factory=dict)
 
-    def add_user(self, user_id: str, name: str, *, admin: bool = False, bot: bool = False):
+    def add_user(self, user_id: str, name: str, *, admin: bool = False, bot: bool = False,
+                 locale: str = "en-US"):
         self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name.lower(),
                                "real_name": name, "is_admin": admin, "is_owner": False,
+                               "locale": locale,
                                "is_bot": bot, "profile": {"display_name": name,
                                                           "real_name": name}}
 
@@ -98,6 +100,9 @@ class SlackDouble:
         self.responses: list[dict] = []
         self.faults: dict[str, Fault] = {}
         self.files: dict[str, dict] = {}  # file id -> files.info entry and "content" bytes
+        self.ephemerals: list[dict] = []  # chat.postEphemeral: only one user sees them
+        self.deleted: list[dict] = []  # chat.delete
+        self.uploads: dict[str, dict] = {}  # files.uploadV2: id -> filename, content, channel
         self.channel_history: list[dict] = []  # messages people posted (for history lookups)
         self.downloads: list[dict] = []
         self._ts = itertools.count(1)
@@ -195,6 +200,10 @@ class SlackDouble:
         path = urllib.parse.urlparse(request.path)
         if path.path.startswith("/files-pri/"):
             return self._download(request, path.path)
+        if path.path.startswith("/upload/"):
+            with self._lock:
+                self.uploads.setdefault(path.path.split("/")[2], {})["content"] = raw
+            return self._send(request, 200, {"ok": True})
         if path.path.startswith("/respond/"):
             with self._lock:
                 self.responses.append(json.loads(raw or "{}"))
@@ -258,6 +267,8 @@ class SlackDouble:
 
     def api_users_info(self, args):
         user = self.workspace.users.get(args["user"])
+        if user and str(args.get("include_locale")).lower() not in {"true", "1"}:
+            user = {k: v for k, v in user.items() if k != "locale"}  # as Slack does
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def api_conversations_info(self, args):
@@ -323,6 +334,55 @@ class SlackDouble:
                     return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
+    def api_chat_postEphemeral(self, args):
+        if args["user"] not in self.workspace.users:
+            return {"ok": False, "error": "user_not_in_channel"}
+        with self._lock:
+            self.ephemerals.append({"channel": args["channel"], "user": args["user"],
+                                    "text": args.get("text", ""),
+                                    "thread_ts": args.get("thread_ts")})
+        return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+
+    def api_chat_delete(self, args):
+        with self._lock:
+            for message in self.messages:
+                if message["channel"] == args["channel"] and message["ts"] == args["ts"]:
+                    self.messages.remove(message)
+                    self.deleted.append(message)
+                    return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def api_views_update(self, args):
+        check_blocks(args["view"]["blocks"], LIMITS["modal_blocks"])
+        with self._lock:
+            for opened in self.views:
+                if opened["id"] == args.get("view_id"):
+                    opened["view"] = {**args["view"], "id": opened["id"]}
+                    return {"ok": True, "view": {**args["view"], "id": opened["id"]}}
+        return {"ok": False, "error": "not_found"}
+
+    def api_files_getUploadURLExternal(self, args):
+        file_id = f"F0UP{next(self._ts):06d}"
+        with self._lock:
+            self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def api_files_completeUploadExternal(self, args):
+        files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+        with self._lock:
+            for entry in files:
+                upload = self.uploads.get(entry["id"])
+                if upload is None or "content" not in upload:
+                    return {"ok": False, "error": "file_not_found"}
+                upload.update(channel=args.get("channel_id"), title=entry.get("title"),
+                              comment=args.get("initial_comment"))
+        return {"ok": True, "files": [{"id": f["id"]} for f in files]}
+
+    def uploads_to(self, channel: str) -> list[dict]:
+        """Files Haven shared in a conversation, with their content."""
+        with self._lock:
+            return [u for u in self.uploads.values() if u.get("channel") == channel]
+
     def api_chat_getPermalink(self, args):
         ts = args["message_ts"].replace(".", "")
         return {"ok": True, "permalink": f"https://acme.slack.com/archives/{args['channel']}/p{ts}"}
@@ -336,9 +396,10 @@ class SlackDouble:
             return {"ok": False, "error": "invalid_arguments"}
         check_blocks(view["blocks"], LIMITS["modal_blocks"])
         with self._lock:
-            self.views.append({"trigger_id": args["trigger_id"], "view": view,
-                               "id": f"V{next(self._ts):08d}"})
-        return {"ok": True, "view": {**view, "id": self.views[-1]["id"]}}
+            view_id = f"V{next(self._ts):08d}"
+            self.views.append({"trigger_id": args["trigger_id"], "id": view_id,
+                               "view": {**view, "id": view_id}})
+        return {"ok": True, "view": {**view, "id": view_id}}
 
     def api_views_publish(self, args):
         check_blocks(args["view"]["blocks"], LIMITS["modal_blocks"])
@@ -403,11 +464,13 @@ class SlackPlayer:
         return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}),
                          "application/x-www-form-urlencoded")
 
-    def click(self, user: str, message: dict, action_id: str) -> tuple[int, str]:
-        """Press the button ``action_id`` of a message Haven sent."""
+    def click(self, user: str, message: dict, action_id: str,
+              value: str | None = None) -> tuple[int, str]:
+        """Press the button ``action_id`` (with ``value``, if given) of a message Haven sent."""
         for block in message["blocks"]:
-            for element in block.get("elements", []):
-                if element.get("action_id") == action_id:
+            for element in _elements(block):
+                if element.get("action_id") == action_id and value in (None,
+                                                                      element.get("value")):
                     action = {**element, "block_id": block.get("block_id", ""),
                               "action_ts": str(time.time())}
                     return self._interactive({
@@ -415,6 +478,23 @@ class SlackPlayer:
                         "channel": {"id": message["channel"]},
                         "container": {"type": "message", "message_ts": message["ts"]},
                         "message": {"ts": message["ts"], "blocks": message["blocks"]},
+                        "actions": [action]})
+        raise LookupError(f"no button {action_id}")
+
+    def click_view(self, user: str, view: dict, action_id: str,
+                   value: str | None = None) -> tuple[int, str]:
+        """Press a button in a view: the Home tab (as published) or an open modal."""
+        for block in view["blocks"]:
+            for element in _elements(block):
+                if element.get("action_id") == action_id and value in (None,
+                                                                      element.get("value")):
+                    action = {**element, "block_id": block.get("block_id", ""),
+                              "action_ts": str(time.time())}
+                    return self._interactive({
+                        "type": "block_actions", "user": {"id": user},
+                        "container": {"type": "view", "view_id": view.get("id", "V0HOME")},
+                        "view": {"type": view.get("type", "home"),
+                                 "id": view.get("id", "V0HOME"), "blocks": view["blocks"]},
                         "actions": [action]})
         raise LookupError(f"no button {action_id}")
 
@@ -430,6 +510,13 @@ class SlackPlayer:
         """Submit a modal Haven opened, with ``values`` as Slack's ``state.values``."""
         return self._interactive({"type": "view_submission", "user": {"id": user},
                                   "view": {**view, "state": {"values": values}}})
+
+
+def _elements(block: dict) -> list[dict]:
+    """The interactive elements of a block: an actions block's, or a section's accessory."""
+    if block.get("accessory"):
+        return [block["accessory"]]
+    return list(block.get("elements", []))
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.admin import ADMIN_COMMANDS
 from bot.blocks import help_text
-from bot.service import ADMIN_COMMANDS
+from bot.i18n import LANGUAGES, Texts
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -22,7 +23,8 @@ def test_ci_runs_the_readme_test_command():
 
 def test_help_and_readme_list_every_admin_command():
     for verb in ADMIN_COMMANDS:
-        assert f"/haven {verb}" in help_text(is_admin=True)
+        for language in LANGUAGES:
+            assert f"/haven {verb}" in help_text(Texts(language), is_admin=True)
         assert f"/haven {verb}" in README
 
 

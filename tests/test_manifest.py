@@ -16,7 +16,9 @@ SCOPES = {"conversations_join": "channels:join", "conversations_info": "channels
           "users_info": "users:read", "conversations_open": "im:write",
           "chat_postMessage": "chat:write", "chat_update": "chat:write",
           "conversations_replies": "channels:history", "conversations_members": "groups:read",
-          "files_info": "files:read", "conversations_history": "channels:history"}
+          "files_info": "files:read", "conversations_history": "channels:history",
+          "chat_postEphemeral": "chat:write", "chat_delete": "chat:write",
+          "files_upload_v2": "files:write"}
 
 
 def test_every_command_and_shortcut_is_in_the_manifest():
@@ -45,4 +47,4 @@ def test_every_web_api_call_has_its_scope():
     missing = {m: SCOPES[m] for m in called if m in SCOPES and SCOPES[m] not in scopes}
     assert not missing
     assert called <= set(SCOPES) | {"chat_getPermalink", "views_open", "views_publish",
-                                    "auth_test"}
+                                    "views_update", "auth_test"}

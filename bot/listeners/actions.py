@@ -1,47 +1,133 @@
-"""Buttons on the private notice."""
+"""Buttons: on the private notice, on cases (both sides), and in the App Home.
+
+Buttons carry a flag id, a case id, a channel or a person; the service checks on every
+click that the person clicking may act on it.
+"""
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
-from bot.blocks import DISMISS_BUTTON, REPORT_BUTTON
+from bot import blocks, home
 from bot.listeners import text_of, user_of
+
+_ID = re.compile(r"^[CGUW][A-Z0-9]{2,20}$")
 
 
 def register(app: App) -> None:
-    app.action(REPORT_BUTTON)(on_report)
-    app.action(DISMISS_BUTTON)(on_dismiss)
+    app.action(blocks.REPORT_BUTTON)(on_report)
+    app.action(blocks.DISMISS_BUTTON)(on_dismiss)
+    for action_id in (blocks.ACK_BUTTON, blocks.REPLY_BUTTON, blocks.WRITE_BUTTON,
+                      blocks.NOTES_BUTTON, blocks.CLOSE_BUTTON, blocks.WITHDRAW_BUTTON,
+                      blocks.EXPORT_BUTTON):
+        app.action(action_id)(on_case_button)
+    for action_id in (blocks.CONTACT_BUTTON, blocks.SETTINGS_BUTTON, blocks.CHANNEL_BUTTON,
+                      blocks.ROSTER_ADD_BUTTON, blocks.ROSTER_EDIT_BUTTON,
+                      blocks.ROSTER_REMOVE_BUTTON):
+        app.action(action_id)(on_home_button)
 
 
-def _flag_id(action: dict) -> int | None:
+def _number(action: dict) -> int | None:
     value = action.get("value") if isinstance(action, dict) else None
     if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
         return int(value)
     return None
 
 
+def _slack_id(action: dict) -> str | None:
+    value = action.get("value") if isinstance(action, dict) else None
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def _setup(body: dict, context, client):
+    haven = context["haven"]
+    team_id = str(context.team_id or "")
+    return haven, team_id, haven.gateway(client, team_id)
+
+
 def on_report(ack, body: dict, action: dict, context, client) -> None:
     """Open the report modal, for the person the notice was sent to only."""
     ack()
-    flag_id, user_id, trigger_id = _flag_id(action), user_of(body), text_of(body.get("trigger_id"))
+    flag_id, user_id, trigger_id = _number(action), user_of(body), text_of(body.get("trigger_id"))
     if flag_id is None or user_id is None or trigger_id is None:
         return
-    haven = context["haven"]
-    team_id = str(context.team_id or "")
-    haven.report_from_notice(gateway=haven.gateway(client, team_id), team_id=team_id,
-                             user_id=user_id, flag_id=flag_id, trigger_id=trigger_id)
+    haven, team_id, gateway = _setup(body, context, client)
+    haven.report_from_notice(gateway=gateway, team_id=team_id, user_id=user_id,
+                             flag_id=flag_id, trigger_id=trigger_id)
 
 
 def on_dismiss(ack, body: dict, action: dict, context, client) -> None:
     """"Not a problem": feedback, and the notice says thanks."""
     ack()
-    flag_id, user_id = _flag_id(action), user_of(body)
+    flag_id, user_id = _number(action), user_of(body)
     if flag_id is None or user_id is None:
         return
-    haven = context["haven"]
-    team_id = str(context.team_id or "")
+    haven, team_id, gateway = _setup(body, context, client)
     channel, message = body.get("channel"), body.get("message")
-    haven.dismiss(gateway=haven.gateway(client, team_id), team_id=team_id, user_id=user_id,
-                  flag_id=flag_id,
+    haven.dismiss(gateway=gateway, team_id=team_id, user_id=user_id, flag_id=flag_id,
                   channel=text_of(channel.get("id")) if isinstance(channel, dict) else None,
                   ts=text_of(message.get("ts")) if isinstance(message, dict) else None)
+
+
+def on_case_button(ack, body: dict, action: dict, context, client) -> None:
+    """A case button: modals open at once (the trigger expires in 3 s); the rest is a job."""
+    ack()
+    case_id, user_id = _number(action), user_of(body)
+    trigger_id = text_of(body.get("trigger_id"))
+    if case_id is None or user_id is None:
+        return
+    haven, team_id, gateway = _setup(body, context, client)
+    args = {"gateway": gateway, "team_id": team_id, "user_id": user_id, "case_id": case_id}
+    action_id = action.get("action_id")
+    opens = {blocks.REPLY_BUTTON: haven.open_relay, blocks.WRITE_BUTTON: haven.open_relay,
+             blocks.NOTES_BUTTON: haven.open_notes, blocks.CLOSE_BUTTON: haven.open_close}
+    if action_id in opens:
+        if trigger_id:
+            opens[action_id](trigger_id=trigger_id, **args)
+        return
+    work = {blocks.ACK_BUTTON: haven.acknowledge, blocks.WITHDRAW_BUTTON: haven.withdraw,
+            blocks.EXPORT_BUTTON: haven.export_for_reporter}[action_id]
+    haven.jobs.submit(_then_home, haven, gateway, user_id, work, args,
+                      from_home=_from_home(body))
+
+
+def _from_home(body: dict) -> bool:
+    view = body.get("view")
+    return isinstance(view, dict) and view.get("type") == "home"
+
+
+def _then_home(haven, gateway, user_id: str, work, args: dict, *, from_home: bool) -> None:
+    """Do the work; if the click came from the Home tab, show the Home as it is now."""
+    work(**args)
+    if from_home:
+        home.publish(haven, gateway, user_id)
+
+
+def on_home_button(ack, body: dict, action: dict, context, client) -> None:
+    """Contact a confidant; admins' settings buttons (each re-checks that they are admin)."""
+    ack()
+    user_id, trigger_id = user_of(body), text_of(body.get("trigger_id"))
+    if user_id is None or trigger_id is None:
+        return
+    haven, team_id, gateway = _setup(body, context, client)
+    action_id, target = action.get("action_id"), _slack_id(action)
+    if action_id == blocks.CONTACT_BUTTON:
+        if target:
+            haven.report_from_command(gateway=gateway, team_id=team_id, user_id=user_id,
+                                      trigger_id=trigger_id, chosen=target)
+        return
+    if action_id == blocks.ROSTER_REMOVE_BUTTON:
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        if target:
+            haven.remove_from_roster(gateway=gateway, team_id=team_id, user_id=user_id,
+                                     person=target, view_id=text_of(view.get("id")))
+        return
+    what = {blocks.SETTINGS_BUTTON: "settings", blocks.CHANNEL_BUTTON: "channel",
+            blocks.ROSTER_ADD_BUTTON: "roster", blocks.ROSTER_EDIT_BUTTON: "roster"}[action_id]
+    if what in {"channel"} and target is None:
+        return
+    haven.open_settings(gateway=gateway, team_id=team_id, user_id=user_id,
+                        trigger_id=trigger_id, what=what,
+                        target=target if action_id != blocks.ROSTER_ADD_BUTTON else None)

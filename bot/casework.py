@@ -1,0 +1,375 @@
+"""A case after it is reported: delivery, the confidant's buttons, the anonymous relay,
+notes, closing, withdrawal and export.
+
+Every action re-checks who may take it: a case's confidant acts as confidant, its reporter
+as reporter, nobody else at all — whatever ids a payload carries. The confidant never
+receives the user id of a reporter who chose to stay anonymous.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.notify import SlackGateway
+from bot.storage import queries as q
+from bot.storage.db import session_scope
+from bot.storage.models import Case, CaseMessage, Evidence, utcnow
+
+log = logging.getLogger(__name__)
+
+CONFIDANT, REPORTER = "confidant", "reporter"
+LIVE = {"open", "acknowledged"}
+
+
+def _where(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+def _reason(error: Exception) -> str:
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) \
+        else type(error).__name__
+
+
+class CaseWork:
+    """Case handling, mixed into :class:`bot.service.Haven`."""
+
+    # -- who may act ----------------------------------------------------------------------
+    def _case(self, team_id: str, case_id: int, user_id: str, role: str) -> Case | None:
+        """The case if ``user_id`` holds ``role`` in it (same workspace), else None."""
+        with session_scope(self.engine) as session:
+            case = q.case_by_id(session, team_id=team_id, case_id=case_id)
+        if case is None or not user_id:
+            return None
+        holder = case.confidant_id if role == CONFIDANT else case.reporter_id
+        return case if holder == user_id else None
+
+    def role_in(self, team_id: str, case_id: int, user_id: str) -> str | None:
+        """``confidant`` or ``reporter`` when the person is one of the two, else None."""
+        for role in (CONFIDANT, REPORTER):
+            if self._case(team_id, case_id, user_id, role) is not None:
+                return role
+        return None
+
+    @staticmethod
+    def info(case: Case, *, for_confidant: bool, other_cases: int = 0,
+             joint: tuple[str, ...] = ()) -> blocks.CaseInfo:
+        """What a DM or the Home tab may show of a case to one side."""
+        named = for_confidant and case.show_name
+        return blocks.CaseInfo(id=case.id, number=case.number, status=case.status,
+                               reporter_id=case.reporter_id if named else None,
+                               outcome=case.outcome, created_at=case.created_at,
+                               last_activity_at=case.last_activity_at,
+                               other_cases=other_cases, joint=joint)
+
+    # -- delivery -------------------------------------------------------------------------
+    def _confidant_view(self, gateway: SlackGateway, team_id: str, case_id: int,
+                        action: str) -> tuple[Case, str, list] | None:
+        """The confidant's case DM, rendered from the evidence (each read is audited)."""
+        with session_scope(self.engine) as session:
+            case = q.case_by_id(session, team_id=team_id, case_id=case_id)
+            if case is None or case.evidence_id is None:
+                return None
+            bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
+                                     evidence_id=case.evidence_id, actor=case.confidant_id,
+                                     action=action)
+            bundle["sha256"] = session.get(Evidence, case.evidence_id).sha256
+            others = q.other_cases_about(session, team_id=team_id, case=case)
+            joint = q.joint_numbers(session, team_id=team_id, case=case)
+        note = self.vault.open(case.note_cipher)["note"] if case.note_cipher else None
+        if not bundle.get("permalink") and bundle.get("channel") and bundle.get("ts"):
+            bundle["permalink"] = gateway.permalink(bundle["channel"], bundle["ts"])
+        text, body = blocks.case_for_confidant(
+            self.texts(gateway, case.confidant_id),
+            case=self.info(case, for_confidant=True, other_cases=others, joint=joint),
+            bundle=bundle, note=note, anonymous_id=None if case.show_name else case.reporter_id)
+        return case, text, body
+
+    def deliver_case(self, gateway: SlackGateway, team_id: str, case_id: int) -> bool:
+        """Send a case to its confidant, then confirm to the reporter. A failure leaves it
+        undelivered for the sweep; the evidence is never lost."""
+        view = self._confidant_view(gateway, team_id, case_id, "evidence_sent_to_confidant")
+        if view is None:
+            return False
+        case, text, body = view
+        if case.confidant_id is None:
+            self._confirm(gateway, team_id, case)
+            return False
+        try:
+            channel, ts = gateway.send_dm(case.confidant_id, text, body)
+        except Exception as error:
+            log.warning("case %s not delivered to its confidant: %s", case.id, _reason(error))
+            return False
+        with session_scope(self.engine) as session:
+            row = session.get(Case, case_id)
+            row.delivered_at, row.confidant_dm = utcnow(), _where(channel, ts)
+            session.add(row)
+        self._confirm(gateway, team_id, row)
+        return True
+
+    def deliver_joint(self, gateway: SlackGateway, team_id: str, case_ids: list[int]) -> None:
+        """Reports held for a joint case, and the one that released them: each confidant
+        gets an introduction, then each report addressed to them."""
+        with session_scope(self.engine) as session:
+            cases = [q.case_by_id(session, team_id=team_id, case_id=i) for i in case_ids]
+        for confidant in {c.confidant_id for c in cases if c.confidant_id}:
+            mine = [c.number for c in cases if c.confidant_id == confidant]
+            text, body = blocks.joint_case_intro(self.texts(gateway, confidant), numbers=mine)
+            try:
+                gateway.send_dm(confidant, text, body)
+            except Exception as error:
+                log.warning("joint case introduction not delivered: %s", _reason(error))
+        for case in cases:
+            self.deliver_case(gateway, team_id, case.id)
+
+    def confirm_held(self, gateway: SlackGateway, team_id: str, case_id: int) -> None:
+        """Tell the reporter their report is held until someone else reports the author."""
+        with session_scope(self.engine) as session:
+            case = q.case_by_id(session, team_id=team_id, case_id=case_id)
+        self._confirm(gateway, team_id, case)
+
+    def _confirm(self, gateway: SlackGateway, team_id: str, case: Case) -> None:
+        _ = self.texts(gateway, case.reporter_id)
+        text, body = blocks.report_confirmation(_, case=self.info(case, for_confidant=False),
+                                                confidant_id=case.confidant_id,
+                                                show_name=case.show_name)
+        try:
+            channel, ts = gateway.send_dm(case.reporter_id, text, body)
+        except Exception as error:
+            log.warning("confirmation of case %s not delivered: %s", case.id, _reason(error))
+            return
+        with session_scope(self.engine) as session:
+            row = session.get(Case, case.id)
+            row.reporter_dm = _where(channel, ts)
+            session.add(row)
+
+    def _refresh(self, gateway: SlackGateway, team_id: str, case_id: int) -> None:
+        """Re-draw the confidant's case DM (status, buttons) after a change."""
+        view = self._confidant_view(gateway, team_id, case_id, "evidence_viewed")
+        if view is not None:
+            case, text, body = view
+            gateway.update_posted(case.confidant_dm, text, body)
+
+    def _tell_reporter(self, gateway: SlackGateway, case: Case) -> None:
+        _ = self.texts(gateway, case.reporter_id)
+        text, body = blocks.case_update_for_reporter(_, case=self.info(case,
+                                                                       for_confidant=False))
+        try:
+            gateway.send_dm(case.reporter_id, text, body)
+        except Exception as error:
+            log.warning("case %s: reporter not told: %s", case.id, _reason(error))
+
+    # -- the confidant ----------------------------------------------------------------------
+    def acknowledge(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                    case_id: int) -> bool:
+        """The confidant has seen the case: the reporter is told, privately."""
+        if self._case(team_id, case_id, user_id, CONFIDANT) is None:
+            return False
+        with session_scope(self.engine) as session:
+            case = session.get(Case, case_id)
+            if case.status != "open":
+                return True  # a double click
+            now = utcnow()
+            case.status, case.acknowledged_at, case.last_activity_at = "acknowledged", now, now
+            case.first_response_at = case.first_response_at or now
+            session.add(case)
+            q.audit(session, team_id=team_id, actor=user_id, action="case_acknowledged",
+                    subject=f"case:{case.number}")
+        self._refresh(gateway, team_id, case_id)
+        self._tell_reporter(gateway, case)
+        return True
+
+    def close_case(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+                   outcome: str, verdict: str | None = None) -> bool:
+        """Close with an outcome; the reporter is told. A verdict on the message ("was it
+        hurtful?") becomes a labelled example for the model."""
+        if outcome not in blocks.OUTCOMES or \
+                self._case(team_id, case_id, user_id, CONFIDANT) is None:
+            return False
+        with session_scope(self.engine) as session:
+            case = session.get(Case, case_id)
+            if case.status not in LIVE:
+                return True
+            now = utcnow()
+            case.status, case.outcome, case.closed_at, case.last_activity_at = \
+                "closed", outcome, now, now
+            case.first_response_at = case.first_response_at or now
+            session.add(case)
+            q.audit(session, team_id=team_id, actor=user_id, action="case_closed",
+                    subject=f"case:{case.number}")
+            if verdict in {"yes", "no"}:
+                self._learn(session, team_id, case.flag_id, source="confidant",
+                            label="harassing" if verdict == "yes" else "benign")
+        self._refresh(gateway, team_id, case_id)
+        self._tell_reporter(gateway, case)
+        return True
+
+    def open_notes(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+                   trigger_id: str) -> bool:
+        """The confidant's notes on a case, in a modal (the read is audited)."""
+        case = self._case(team_id, case_id, user_id, CONFIDANT)
+        if case is None:
+            return False
+        with session_scope(self.engine) as session:
+            notes = [(n.created_at, self.vault.open(n.cipher)["text"])
+                     for n in q.case_notes(session, team_id=team_id, case_id=case_id)]
+            q.audit(session, team_id=team_id, actor=user_id, action="notes_viewed",
+                    subject=f"case:{case.number}")
+        view = blocks.notes_modal(self.texts(gateway, user_id),
+                                  case=self.info(case, for_confidant=True), notes=notes)
+        return self._open(gateway, trigger_id, view)
+
+    def add_note(self, *, team_id: str, user_id: str, case_id: int, text: str) -> bool:
+        """Keep a note on a case, encrypted, for the confidant alone."""
+        case = self._case(team_id, case_id, user_id, CONFIDANT)
+        if case is None or case.status in {"withdrawn", "expired"} or not text.strip():
+            return False
+        with session_scope(self.engine) as session:
+            q.add_case_note(session, vault=self.vault, case=case, text=text[:2900])
+            q.audit(session, team_id=team_id, actor=user_id, action="note_added",
+                    subject=f"case:{case.number}")
+        return True
+
+    def open_close(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+                   trigger_id: str) -> bool:
+        """The modal to close a case with its outcome."""
+        case = self._case(team_id, case_id, user_id, CONFIDANT)
+        if case is None or case.status not in LIVE:
+            return False
+        view = blocks.close_modal(self.texts(gateway, user_id),
+                                  case=self.info(case, for_confidant=True))
+        return self._open(gateway, trigger_id, view)
+
+    @staticmethod
+    def _open(gateway: SlackGateway, trigger_id: str, view) -> bool:
+        try:
+            gateway.open_view(trigger_id, view)
+        except SlackApiError as error:
+            log.warning("modal not opened: %s", error.response.get("error"))
+            return False
+        return True
+
+    # -- the relay --------------------------------------------------------------------------
+    def open_relay(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+                   trigger_id: str) -> bool:
+        """The modal to write to the other side of a case."""
+        role = self.role_in(team_id, case_id, user_id)
+        case = role and self._case(team_id, case_id, user_id, role)
+        if not case or case.status not in LIVE:
+            return False
+        view = blocks.relay_modal(self.texts(gateway, user_id),
+                                  case=self.info(case, for_confidant=role == CONFIDANT),
+                                  to_reporter=role == CONFIDANT)
+        return self._open(gateway, trigger_id, view)
+
+    def relay(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+              text: str) -> bool:
+        """Pass a message to the other side; it is stored encrypted with the case first,
+        so a Slack failure delays it (the sweep resends) but never loses it."""
+        role = self.role_in(team_id, case_id, user_id)
+        case = role and self._case(team_id, case_id, user_id, role)
+        if not case or case.status not in LIVE or not text.strip():
+            return False
+        with session_scope(self.engine) as session:
+            case = session.get(Case, case_id)
+            message = q.add_case_message(session, vault=self.vault, case=case, sender=role,
+                                         text=text[:2900])
+            q.audit(session, team_id=team_id, actor=user_id, action="relay_message",
+                    subject=f"case:{case.number}")
+        delivered = self._pass_on(gateway, case, message)
+        _ = self.texts(gateway, user_id)
+        receipt = blocks.relay_sent(_, number=case.number) if delivered else \
+            _("relay.failed", number=case.number)
+        try:
+            gateway.send_dm(user_id, receipt, [])
+        except Exception as error:
+            log.info("relay receipt not delivered: %s", _reason(error))
+        return delivered
+
+    def _pass_on(self, gateway: SlackGateway, case: Case, message: CaseMessage) -> bool:
+        to_reporter = message.sender == CONFIDANT
+        recipient = case.reporter_id if to_reporter else case.confidant_id
+        text = self.vault.open(message.cipher)["text"]
+        title, body = blocks.relay_message(
+            self.texts(gateway, recipient), text=text, to_reporter=to_reporter,
+            case=self.info(case, for_confidant=not to_reporter))
+        try:
+            channel, ts = gateway.send_dm(recipient, title, body)
+        except Exception as error:
+            log.warning("relay message of case %s not delivered: %s", case.id, _reason(error))
+            return False
+        with session_scope(self.engine) as session:
+            row = session.get(CaseMessage, message.id)
+            if row is not None:
+                row.posted = _where(channel, ts)
+                session.add(row)
+        return True
+
+    def resend_relay(self, gateway: SlackGateway) -> int:
+        """Relay messages a Slack failure left behind (the sweep)."""
+        with session_scope(self.engine) as session:
+            waiting = [(m, session.get(Case, m.case_id)) for m in q.unsent_case_messages(session)]
+        sent = 0
+        for message, case in waiting:
+            if case is not None and case.status in LIVE:
+                sent += self._pass_on(self.gateway(gateway.client, case.team_id), case, message)
+        return sent
+
+    # -- the reporter -----------------------------------------------------------------------
+    def withdraw(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                 case_id: int) -> bool:
+        """Withdraw a report: evidence, relay and notes are erased at once, Haven's copies of
+        relay messages are removed from Slack, and the confidant is told."""
+        case = self._case(team_id, case_id, user_id, REPORTER)
+        if case is None or case.status in {"withdrawn", "expired"}:
+            return False
+        with session_scope(self.engine) as session:
+            posted = q.withdraw_case(session, team_id=team_id, case_id=case_id)
+        for ref in posted:
+            gateway.delete(ref)
+        if case.confidant_id and case.delivered_at:
+            _ = self.texts(gateway, case.confidant_id)
+            text, body = blocks.case_withdrawn_for_confidant(_, number=case.number)
+            gateway.update_posted(case.confidant_dm, text, body)
+            try:
+                gateway.send_dm(case.confidant_id, text, body)
+            except Exception as error:
+                log.warning("confidant not told of withdrawal: %s", _reason(error))
+        _ = self.texts(gateway, user_id)
+        text, body = blocks.case_withdrawn_for_reporter(_, number=case.number)
+        gateway.update_posted(case.reporter_dm, text, body)
+        return True
+
+    def export_for_reporter(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                            case_id: int) -> bool:
+        """The reporter asks for their case as a document: their consent is recorded in the
+        case, and the document comes to their DM with Haven."""
+        from bot.export import ExportRefused, case_document
+
+        case = self._case(team_id, case_id, user_id, REPORTER)
+        if case is None:
+            return False
+        _ = self.texts(gateway, user_id)
+        with session_scope(self.engine) as session:
+            row = session.get(Case, case_id)
+            row.export_consent_at = row.export_consent_at or utcnow()
+            session.add(row)
+            q.audit(session, team_id=team_id, actor=user_id, action="export_consent",
+                    subject=f"case:{case.number}")
+        try:
+            with session_scope(self.engine) as session:
+                document = case_document(session, vault=self.vault, team_id=team_id,
+                                         number=case.number, actor=user_id, language=_.language)
+        except ExportRefused:
+            gateway.send_dm(user_id, _("mine.export_failed", number=case.number), [])
+            return False
+        try:
+            gateway.send_file(user_id, filename=f"{case.number}.md", content=document,
+                              title=case.number,
+                              comment=blocks.export_message(_, number=case.number))
+        except SlackApiError as error:
+            log.warning("export of case %s not delivered: %s", case.id, _reason(error))
+            return False
+        return True
