@@ -51,7 +51,35 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="rebuild the model and its card from data/")
     train.add_argument("--data-dir", type=Path, help="folder with the datasets (data/)")
     train.add_argument("--out", type=Path, help="output folder (models/)")
+    _add_report_command(sub)
+    _add_data_commands(sub)
     return parser
+
+
+def _add_data_commands(sub) -> None:
+    """purge, audit, feedback export, case export: the operator's side of the privacy model."""
+    purge = sub.add_parser("purge", help="erase what the retention settings say must go, in "
+                                         "every workspace, leaving no erased bytes on disk")
+    purge.add_argument("--now", metavar="ISO-DATETIME",
+                       help="purge as if it were then (UTC unless a zone is given)")
+    audit = sub.add_parser("audit", help="print the audit log: who did what, when (never "
+                                         "content)")
+    audit.add_argument("--team", help="only this workspace (team id)")
+    audit.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
+    audit.add_argument("--limit", type=int, default=100, metavar="N",
+                       help="the newest N entries (default 100)")
+    feedback = sub.add_parser("feedback", help="labelled examples collected in Slack")
+    feedback_export = feedback.add_subparsers(dest="feedback_command", required=True) \
+        .add_parser("export", help="write those still within retention as training CSV; "
+                                   "in data/feedback/ they join `haven train`")
+    feedback_export.add_argument("--out", type=Path, help="CSV file (default: standard output)")
+    case = sub.add_parser("case", help="cases reported to a confidant")
+    case_export = case.add_subparsers(dest="case_command", required=True).add_parser(
+        "export", help="a case as Markdown for its reporter (only with their consent)")
+    case_export.add_argument("number", help="the case number, e.g. HVN-ABCDE")
+    case_export.add_argument("--team", help="the workspace (team id), if several have it")
+    case_export.add_argument("--out", type=Path, help="Markdown file (default: standard output)")
+    case_export.add_argument("--language", choices=("en", "nl"), default="en")
 
 
 def _load(path: Path | None):
@@ -263,8 +291,210 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run()
 
 
+def _refuse(message: str) -> int:
+    """A one-line error on stderr; the usage exit code."""
+    print(f"haven: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _vault():
+    """The evidence keys as `haven serve` finds them (HAVEN_ENCRYPTION_KEY, else the key file
+    beside a SQLite database), without asking for the Slack tokens."""
+    from bot import config
+    from bot.storage.crypto import Vault
+
+    try:
+        return Vault(config._encryption_keys(config.read_environment(),
+                                             config.database_url_from_env()))
+    except config.SettingsError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _write_private(path: Path | None, text: str) -> None:
+    """Text to ``path`` readable by its owner alone (it holds evidence), or to stdout."""
+    import os
+
+    if path is None:
+        sys.stdout.write(text)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase what retention says must go, then leave no erased bytes in the database files."""
+    from datetime import UTC, datetime
+
+    from bot.storage import queries as q
+    from bot.storage.db import compact, session_scope
+
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else None
+    except ValueError:
+        return _refuse(f"--now must be an ISO date and time such as 2026-12-01T03:00 "
+                       f"(got {args.now!r})")
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    engine = _engine()
+    with session_scope(engine) as session:
+        counts = q.purge(session, now=now)
+    print("erased " + ", ".join(f"{counts[kind]} {kind[:-1] if counts[kind] == 1 else kind}"
+                                for kind in q.PURGED))
+    if not compact(engine):
+        print("haven: another process is reading the database, so erased pages are still in "
+              "its write-ahead log; run `haven purge` again", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The audit log, one entry a line: time (UTC), workspace, actor, action, subject."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage import queries as q
+    from bot.storage.db import session_scope
+
+    if args.limit < 1 or (args.since is not None and args.since < 0):
+        return _refuse("--limit must be at least 1 and --since at least 0")
+    since = None if args.since is None else datetime.now(UTC) - timedelta(days=args.since)
+    with session_scope(_engine()) as session:
+        entries = q.audit_entries(session, team_id=args.team, since=since, limit=args.limit)
+    for entry in entries:
+        at = entry.at.astimezone(UTC).isoformat(timespec="seconds")
+        print("\t".join((at, entry.team_id, entry.actor, entry.action, entry.subject)))
+    return 0
+
+
+FEEDBACK_FIELDS = ("text", "lang", "label", "functionality", "categories", "pair_id")
+
+
+def feedback_rows(session, vault) -> tuple[list[dict], int]:
+    """Training rows (data/haven_workplace format) of the examples that still have text,
+    auditing the export per workspace; and how many could not be decrypted."""
+    from collections import Counter
+
+    from bot.storage import queries as q
+    from bot.storage.crypto import EvidenceUnreadable
+
+    rows, unreadable, per_team = [], 0, Counter()
+    for example in q.examples_with_text(session):
+        try:
+            text = vault.open(example.text_cipher).get("text")
+        except EvidenceUnreadable:
+            unreadable += 1
+            continue
+        if text:
+            harassing = example.label == "harassing"
+            categories = ";".join(c for c in example.categories.split(",") if c.strip())
+            rows.append({"text": text, "lang": example.language, "label": example.label,
+                         "functionality": f"feedback_{example.source}",
+                         "categories": categories if harassing else "",
+                         "pair_id": f"fb-{example.id}"})
+            per_team[example.team_id] += 1
+    for team_id, count in per_team.items():
+        q.audit(session, team_id=team_id, actor="cli", action="feedback_exported",
+                subject=f"examples:{count}")
+    return rows, unreadable
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """Write the labelled examples still within retention as training CSV."""
+    import csv
+    import io
+
+    from bot.storage.db import session_scope
+
+    engine, vault = _engine(), _vault()
+    with session_scope(engine) as session:
+        rows, unreadable = feedback_rows(session, vault)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FEEDBACK_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_private(args.out, buffer.getvalue())
+    if unreadable:
+        print(f"haven: {unreadable} examples could not be decrypted with the configured keys",
+              file=sys.stderr)
+    if args.out is not None:
+        print(f"wrote {len(rows)} examples to {args.out}")
+    return 0
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    """Export a case as Markdown for its reporter (only with their consent)."""
+    from bot.export import ExportRefused, case_document
+    from bot.storage import queries as q
+    from bot.storage.db import session_scope
+
+    number = args.number.strip().upper()
+    engine, vault = _engine(), _vault()
+    with session_scope(engine) as session:
+        teams = [c.team_id for c in q.cases_numbered(session, number=number,
+                                                     team_id=args.team)]
+        if len(teams) != 1:
+            return _refuse(f"case {number} is in several workspaces ({', '.join(teams)}): "
+                           "choose one with --team" if teams else f"there is no case {number}")
+        try:
+            document = case_document(session, vault=vault, team_id=teams[0], number=number,
+                                      actor="cli", language=args.language)
+        except ExportRefused as refused:
+            return _refuse(str(refused))
+    _write_private(args.out, document)
+    if args.out is not None:
+        print(f"wrote case {number} to {args.out}")
+    return 0
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2999:
+        raise argparse.ArgumentTypeError(f"a year such as 2026, not {text!r}")
+    return int(text)
+
+
+def _add_report_command(sub) -> None:
+    """`haven report`: anonymous figures for a year (RI&E, the confidant's annual report)."""
+    report = sub.add_parser("report", help="anonymous figures for a year, for the RI&E and "
+                                           "the confidant's annual report (counts under 5 "
+                                           "hidden)")
+    report.add_argument("--year", type=_year, required=True, help="the calendar year (UTC)")
+    report.add_argument("--format", choices=("md", "csv", "html"), default="md",
+                        help="Markdown (default), CSV in long format, or a printable HTML page")
+    report.add_argument("--team", metavar="TEAM_ID", help="one workspace (default: all)")
+    report.add_argument("--language", choices=("en", "nl"), default="en")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a year's anonymous figures; the audit log records that they were made."""
+    from bot.figures import render, year_figures
+    from bot.storage import queries as q
+    from bot.storage.db import session_scope
+
+    try:
+        with session_scope(_engine()) as session:
+            text = render(year_figures(session, year=args.year, team_id=args.team),
+                          args.format, args.language)
+            if args.out is not None:
+                args.out.write_text(text, encoding="utf-8")
+            q.audit(session, team_id=args.team or "", actor="cli", action="figures_report",
+                    subject=str(args.year))
+    except OSError as error:
+        print(f"haven: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {args.out}")
+    return 0
+
+
 COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train,
-            "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "images": cmd_images}
+            "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "images": cmd_images,
+            "purge": cmd_purge, "audit": cmd_audit, "feedback": cmd_feedback,
+            "case": cmd_case, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

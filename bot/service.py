@@ -25,7 +25,7 @@ from bot.notify import SlackGateway, UserCache
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
-from bot.storage.db import session_scope
+from bot.storage.db import compact, session_scope
 from bot.storage.models import Evidence, Flag, Notice
 from classifier.model import Result
 
@@ -480,9 +480,10 @@ class Haven(CaseWork, AdminWork):
         yet delivered to their confidant, relay messages not yet passed on — and erase what
         has expired. Safe to run from several places at once."""
         with session_scope(self.engine) as session:
-            expired = q.purge_expired(session)
-        if expired:
-            log.info("retention: erased %d unreported flags", expired)
+            erased = q.purge(session)
+        if sum(erased.values()):
+            log.info("retention: erased %s", ", ".join(f"{n} {k}" for k, n in erased.items()))
+            compact(self.engine)  # no copy of erased evidence stays behind on disk
         sent = self.deliver_notices(gateway=gateway, team_id=None)
         with session_scope(self.engine) as session:
             waiting = [(c.team_id, c.id) for c in q.undelivered_cases(session)]

@@ -27,6 +27,9 @@ SOURCE_WEIGHTS = {
     "toxigen": 1.0,
     "openai_moderation": 1.0,
     "jigsaw": 1.0,
+    # Labels people gave in Slack ("Not a problem", confidants' outcomes): real, but few
+    # and unreviewed, so no more weight than a public set.
+    "haven_feedback": 1.0,
 }
 
 
@@ -77,6 +80,11 @@ def load_workplace(folder: Path) -> Iterator[Example]:
 def load_templates(folder: Path) -> Iterator[Example]:
     """Short generated sentences about groups, colleagues and things (``generate.py``)."""
     return _load_haven_csv(folder, "haven_templates")
+
+
+def load_feedback(folder: Path) -> Iterator[Example]:
+    """Labelled examples exported from Slack with ``haven feedback export`` (none shipped)."""
+    return _load_haven_csv(folder, "haven_feedback")
 
 
 def load_seed_benign(folder: Path) -> Iterator[Example]:
@@ -154,6 +162,7 @@ LOADERS = {
     "toxigen_demonstrations": load_toxigen,
     "openai_moderation": load_openai_moderation,
     "jigsaw_sample": load_jigsaw,
+    "feedback": load_feedback,
 }
 
 

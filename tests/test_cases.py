@@ -104,7 +104,7 @@ def test_closing_with_an_outcome_tells_the_reporter_and_feeds_the_model(local):
 # -- the relay -------------------------------------------------------------------------------
 def test_the_anonymous_relay_never_shows_the_reporter_to_the_confidant(local):
     case_dm = report(local, note=f"It was about me, <@{TARGET}>")
-    write(local, CONFIDANT, case_dm, blocks.REPLY_BUTTON, "Thank you for telling me. Shall we talk?")
+    write(local, CONFIDANT, case_dm, blocks.REPLY_BUTTON, "Thank you. Shall we talk?")
     to_reporter = last_dm(local, TARGET, "Your confidant wrote")
     assert "Shall we talk?" in render.blocks(to_reporter["blocks"])
     write(local, TARGET, to_reporter, blocks.WRITE_BUTTON, "Yes please, tomorrow at ten")

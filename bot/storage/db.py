@@ -14,7 +14,8 @@ from bot.config import sqlite_path
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a shared in-memory pool."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys, secure deletion and a shared
+    in-memory pool."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     path = sqlite_path(url)
@@ -29,11 +30,29 @@ def make_engine(url: str) -> Engine:
     def _sqlite_pragmas(connection, _record):
         cursor = connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted evidence is overwritten with zeros, not merely marked free (see compact).
+        cursor.execute("PRAGMA secure_delete=ON")
         if path is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     return engine
+
+
+def compact(engine: Engine) -> bool:
+    """After a purge, leave no erased bytes in the database files. With secure_delete the
+    pages are zeroed, but their old versions still sit in SQLite's write-ahead log until a
+    checkpoint copies them back and truncates it; VACUUM then drops any free pages. Other
+    databases manage their own storage: nothing to do. False if a reader kept the log from
+    being emptied (run again when Haven is idle)."""
+    if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
+        return True
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if connection.exec_driver_sql("PRAGMA freelist_count").scalar():
+            connection.exec_driver_sql("VACUUM")
+        busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy
 
 
 @contextmanager

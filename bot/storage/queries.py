@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, select
 
 from bot.storage.crypto import Vault
@@ -17,9 +18,12 @@ from bot.storage.models import (
     Admin,
     AuditLog,
     Case,
+    CaseMessage,
+    CaseNote,
     Confidant,
     Evidence,
     EvidenceFile,
+    Example,
     Feedback,
     Flag,
     KnownImage,
@@ -84,13 +88,20 @@ def watched_channels(session: Session, *, team_id: str) -> list[WatchedChannel]:
     return list(session.exec(query.order_by(WatchedChannel.name)))
 
 
-def add_confidant(session: Session, *, team_id: str, user_id: str, name: str) -> bool:
-    """Put someone on the roster (again); False if they already were."""
+def add_confidant(session: Session, *, team_id: str, user_id: str, name: str,
+                  kind: str | None = None, description: str | None = None) -> bool:
+    """Put someone on the roster (again), or update their label and description; False if
+    they already were on it."""
     row = session.get(Confidant, (team_id, user_id))
-    if row is not None and row.active:
-        return False
-    session.merge(Confidant(team_id=team_id, user_id=user_id, name=name, active=True))
-    return True
+    was_active = row is not None and row.active
+    row = row or Confidant(team_id=team_id, user_id=user_id)
+    row.name, row.active = name[:200], True
+    if kind is not None:
+        row.kind = kind
+    if description is not None:
+        row.description = description[:300]
+    session.add(row)
+    return not was_active
 
 
 def remove_confidant(session: Session, *, team_id: str, user_id: str) -> bool:
@@ -137,13 +148,17 @@ def store_evidence(session: Session, *, vault: Vault, team_id: str, bundle: dict
 
 def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
                 channel_id: str, message_ts: str, author_id: str, score: float,
-                categories: list[str], bundle: dict, affected: list[str]) -> Flag:
+                categories: list[str], bundle: dict | None, affected: list[str],
+                shadow: bool = False, channel_group: str = "") -> Flag:
     """Flag, evidence and one pending notice per affected person, in the caller's transaction
-    (committed before anyone is notified)."""
-    evidence = store_evidence(session, vault=vault, team_id=team_id, bundle=bundle)
+    (committed before anyone is notified). A shadow-mode flag (``bundle`` None) keeps no
+    evidence: nobody will be told about it, so nobody could report it."""
+    evidence = store_evidence(session, vault=vault, team_id=team_id, bundle=bundle) \
+        if bundle is not None else None
     flag = Flag(team_id=team_id, event_id=event_id, channel_id=channel_id,
                 message_ts=message_ts, author_id=author_id, score=score,
-                categories=",".join(categories), evidence_id=evidence.id)
+                categories=",".join(categories), evidence_id=evidence and evidence.id,
+                shadow=shadow, channel_group=channel_group[:60])
     session.add(flag)
     session.flush()
     for user_id in affected:
@@ -208,7 +223,7 @@ def undelivered_cases(session: Session, *, older_than: timedelta = timedelta(min
     cutoff = datetime.now(UTC) - older_than
     return list(session.exec(select(Case).where(
         Case.confidant_id.is_not(None), Case.delivered_at.is_(None),
-        Case.created_at < cutoff).limit(100)))
+        Case.status.in_(["open", "awaiting_confidant"]), Case.created_at < cutoff).limit(100)))
 
 
 def notices_for_flag(session: Session, *, team_id: str, flag_id: int) -> list[Notice]:
@@ -268,12 +283,17 @@ def new_case_number(session: Session, *, team_id: str) -> str:
 
 def open_case(session: Session, *, team_id: str, reporter_id: str, confidant_id: str | None,
               show_name: bool, evidence_id: int, flag_id: int | None,
-              note_cipher: bytes | None = None) -> Case:
-    """A new case; without a confidant it waits, evidence kept, until one is configured."""
+              note_cipher: bytes | None = None, held: bool = False,
+              author_key: str | None = None, categories: str = "",
+              channel_group: str = "") -> Case:
+    """A new case; without a confidant it waits, evidence kept, until one is configured;
+    ``held`` waits for a second report about the same author."""
+    status = "held" if held else ("open" if confidant_id else "awaiting_confidant")
     case = Case(team_id=team_id, number=new_case_number(session, team_id=team_id),
                 reporter_id=reporter_id, confidant_id=confidant_id, show_name=show_name,
                 evidence_id=evidence_id, flag_id=flag_id, note_cipher=note_cipher,
-                status="open" if confidant_id else "awaiting_confidant")
+                status=status, author_key=author_key, categories=categories,
+                channel_group=channel_group)
     session.add(case)
     if flag_id is not None:
         flag = session.get(Flag, flag_id)
@@ -284,6 +304,105 @@ def open_case(session: Session, *, team_id: str, reporter_id: str, confidant_id:
     audit(session, team_id=team_id, actor=reporter_id, action="case_opened",
           subject=f"case:{case.number}")
     return case
+
+
+def case_by_id(session: Session, *, team_id: str, case_id: int) -> Case | None:
+    """A case of this workspace, or None (an id from another workspace finds nothing)."""
+    case = session.get(Case, case_id)
+    return case if case is not None and case.team_id == team_id else None
+
+
+def join_held_cases(session: Session, *, team_id: str, case_id: int) -> list[int]:
+    """If other reports about the same author are held, join them with this one: they get
+    one joint key and leave the held state. Returns the joined case ids (with this one), or
+    [] when there is nothing to join."""
+    case = session.get(Case, case_id)
+    if case is None or case.author_key is None:
+        return []
+    held = list(session.exec(select(Case).where(
+        Case.team_id == team_id, Case.author_key == case.author_key, Case.status == "held",
+        Case.id != case.id, Case.reporter_id != case.reporter_id).order_by(Case.id)))
+    if not held:
+        return []
+    key = secrets.token_hex(8)
+    for row in (*held, case):
+        row.joint_key = key
+        if row.status == "held":
+            row.status = "open" if row.confidant_id else "awaiting_confidant"
+        session.add(row)
+    return [row.id for row in held] + [case.id]
+
+
+def other_cases_about(session: Session, *, team_id: str, case: Case) -> int:
+    """How many other delivered cases concern the same author (a count, nothing more)."""
+    if case.author_key is None:
+        return 0
+    return session.exec(select(func.count()).select_from(Case).where(
+        Case.team_id == team_id, Case.author_key == case.author_key, Case.id != case.id,
+        Case.status.in_(["open", "acknowledged", "closed"]))).one()
+
+
+def joint_numbers(session: Session, *, team_id: str, case: Case) -> tuple[str, ...]:
+    """The numbers of the other reports delivered together with ``case``."""
+    if case.joint_key is None:
+        return ()
+    return tuple(session.exec(select(Case.number).where(
+        Case.team_id == team_id, Case.joint_key == case.joint_key, Case.id != case.id
+    ).order_by(Case.id)))
+
+
+def cases_of(session: Session, *, team_id: str, reporter_id: str | None = None,
+             confidant_id: str | None = None, open_only: bool = False) -> list[Case]:
+    """A person's cases, newest first: the ones they reported, or those sent to them."""
+    query = select(Case).where(Case.team_id == team_id)
+    if reporter_id is not None:
+        query = query.where(Case.reporter_id == reporter_id)
+    if confidant_id is not None:
+        query = query.where(Case.confidant_id == confidant_id, Case.status != "held")
+    if open_only:
+        query = query.where(Case.status.in_(["open", "acknowledged", "awaiting_confidant"]))
+    return list(session.exec(query.order_by(Case.created_at.desc()).limit(50)))
+
+
+def add_case_message(session: Session, *, vault: Vault, case: Case, sender: str,
+                     text: str) -> CaseMessage:
+    """A relay message, encrypted, not yet passed on."""
+    row = CaseMessage(team_id=case.team_id, case_id=case.id, sender=sender,
+                      cipher=vault.seal({"text": text})[0])
+    session.add(row)
+    case.last_activity_at = utcnow()
+    if sender == "confidant" and case.first_response_at is None:
+        case.first_response_at = utcnow()
+    session.add(case)
+    session.flush()
+    return row
+
+
+def unsent_case_messages(session: Session, *, older_than: timedelta = timedelta(minutes=1)
+                         ) -> list[CaseMessage]:
+    """Relay messages a failure left behind (for the sweep)."""
+    return list(session.exec(select(CaseMessage).where(
+        CaseMessage.posted.is_(None), CaseMessage.created_at < utcnow() - older_than)))
+
+
+def case_messages(session: Session, *, team_id: str, case_id: int) -> list[CaseMessage]:
+    """A case's relay, oldest first."""
+    return list(session.exec(select(CaseMessage).where(
+        CaseMessage.team_id == team_id, CaseMessage.case_id == case_id
+    ).order_by(CaseMessage.id)))
+
+
+def add_case_note(session: Session, *, vault: Vault, case: Case, text: str) -> CaseNote:
+    """A note for the confidant alone, encrypted."""
+    row = CaseNote(team_id=case.team_id, case_id=case.id, cipher=vault.seal({"text": text})[0])
+    session.add(row)
+    return row
+
+
+def case_notes(session: Session, *, team_id: str, case_id: int) -> list[CaseNote]:
+    """A case's notes, oldest first."""
+    return list(session.exec(select(CaseNote).where(
+        CaseNote.team_id == team_id, CaseNote.case_id == case_id).order_by(CaseNote.id)))
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -353,9 +472,43 @@ def remove_known_image(session: Session, *, image_id: int) -> bool:
 
 
 # -- retention and erasure ------------------------------------------------------------------
-FLAG_RETENTION = timedelta(days=30)  # a flag nobody reported is forgotten after this
+#: Retention settings (TeamSetting keys): default amount and unit. A month is 30 days.
+RETENTION = {
+    "flag_retention_days": (30, timedelta(days=1)),  # unreported flags, held reports, examples
+    "case_retention_months": (12, timedelta(days=30)),  # closed and withdrawn cases
+}
+MAX_RETENTION = timedelta(days=36500)
 DRAFT_RETENTION = timedelta(days=1)  # evidence kept for a report modal that was cancelled
 EVENT_RETENTION = timedelta(days=7)  # Slack retries within minutes; ids need not live long
+GONE = ("withdrawn", "expired")  # cases whose evidence is erased already
+PURGED = ("flags", "cases", "examples", "drafts")
+
+
+def _period(key: str, value: str | None) -> timedelta:
+    default, unit = RETENTION[key]
+    try:
+        amount = int(value) if value else default
+    except ValueError:
+        amount = default
+    return min((amount if amount > 0 else default) * unit, MAX_RETENTION)
+
+
+def retention_period(session: Session, *, team_id: str, key: str) -> timedelta:
+    """How long a workspace keeps what ``key`` (a RETENTION setting) governs; the default
+    when the setting is absent or not a positive whole number."""
+    return _period(key, get_setting(session, team_id=team_id, key=key))
+
+
+def _older_than_retention(session: Session, column, team_column, key: str, now: datetime):
+    """SQL condition: ``column`` lies beyond its workspace's retention ``key``. One clause
+    per distinct setting, so a sweep loads only what is due."""
+    teams_by_period: dict[timedelta, list[str]] = defaultdict(list)
+    for row in session.exec(select(TeamSetting).where(TeamSetting.key == key)):
+        teams_by_period[_period(key, row.value)].append(row.team_id)
+    custom = [team for teams in teams_by_period.values() for team in teams]
+    return or_(and_(team_column.not_in(custom), column < now - _period(key, None)),
+               *(and_(team_column.in_(teams), column < now - period)
+                 for period, teams in teams_by_period.items()))
 
 
 def _delete_evidence(session: Session, evidence_ids: list[int]) -> None:
@@ -364,30 +517,219 @@ def _delete_evidence(session: Session, evidence_ids: list[int]) -> None:
         session.exec(delete(Evidence).where(Evidence.id.in_(evidence_ids)))
 
 
-def purge_expired(session: Session, *, now: datetime | None = None) -> int:
-    """Erase what the privacy model says must not be kept: flags nobody reported (with their
-    evidence, notices and feedback) after FLAG_RETENTION, evidence of cancelled reports after
-    DRAFT_RETENTION, and handled-event ids after EVENT_RETENTION. Returns flags erased."""
+def _erase_evidence(session: Session, evidence_ids: set[int | None]) -> None:
+    """Delete the evidence (and its files) among ``evidence_ids`` that no flag or case still
+    refers to: a flag and the cases reporting it share one evidence row."""
+    wanted = sorted(i for i in evidence_ids if i is not None)
+    if not wanted:
+        return
+    session.flush()
+    used = set(session.exec(select(Flag.evidence_id).where(Flag.evidence_id.in_(wanted))))
+    used |= set(session.exec(select(Case.evidence_id).where(Case.evidence_id.in_(wanted))))
+    _delete_evidence(session, [i for i in wanted if i not in used])
+
+
+def _skeleton(session: Session, flag: Flag) -> int | None:
+    """Reduce a flag to the anonymous tally the figures need (month, categories, channel
+    group); its notices and feedback go. Returns the evidence it let go of."""
+    session.exec(delete(Notice).where(Notice.flag_id == flag.id))
+    session.exec(delete(Feedback).where(Feedback.flag_id == flag.id))
+    evidence_id = flag.evidence_id
+    flag.status, flag.evidence_id, flag.author_id, flag.message_ts = "expired", None, "", ""
+    flag.event_id = f"expired:{flag.id}"
+    session.add(flag)
+    return evidence_id
+
+
+def _release_flag(session: Session, case: Case) -> int | None:
+    """The case's flag becomes a skeleton unless another live report still needs it."""
+    if case.flag_id is None:
+        return None
+    session.flush()
+    other = session.exec(select(Case.id).where(
+        Case.flag_id == case.flag_id, Case.id != case.id, Case.status.not_in(GONE),
+        Case.reporter_id != "")).first()
+    flag = session.get(Flag, case.flag_id)
+    if other is not None or flag is None or flag.status == "expired":
+        return None
+    return _skeleton(session, flag)
+
+
+def _erase_case_contents(session: Session, case: Case) -> set[int | None]:
+    """Delete a case's relay messages and notes, forget its note and evidence (and its
+    flag's, when no other report needs it). Returns the evidence it let go of."""
+    session.exec(delete(CaseMessage).where(CaseMessage.case_id == case.id))
+    session.exec(delete(CaseNote).where(CaseNote.case_id == case.id))
+    let_go = {case.evidence_id}
+    case.evidence_id, case.note_cipher = None, None
+    session.add(case)
+    return let_go | {_release_flag(session, case)}
+
+
+def _strip_case(session: Session, case: Case) -> set[int | None]:
+    """Keep of a case only what the figures need: status, outcome, dates, categories,
+    channel group. Nothing left says who reported, to whom, or about whom."""
+    case.reporter_id, case.confidant_id, case.author_key = "", None, None
+    case.reporter_dm, case.confidant_dm = None, None
+    return _erase_case_contents(session, case)
+
+
+def _due_flags(session: Session, now: datetime) -> list[Flag]:
+    old = _older_than_retention(session, Flag.created_at, Flag.team_id,
+                                "flag_retention_days", now)
+    return list(session.exec(select(Flag).where(
+        Flag.status.not_in(("reported", "expired")), old)))
+
+
+def _due_cases(session: Session, now: datetime) -> list[Case]:
+    held = and_(Case.status == "held", _older_than_retention(
+        session, Case.created_at, Case.team_id, "flag_retention_days", now))
+    ended = and_(Case.status.in_(("closed", "withdrawn")), Case.reporter_id != "",
+                 _older_than_retention(session, Case.closed_at, Case.team_id,
+                                       "case_retention_months", now))
+    return list(session.exec(select(Case).where(or_(held, ended)).order_by(Case.id)))
+
+
+def _due_examples(session: Session, now: datetime) -> list[Example]:
+    old = _older_than_retention(session, Example.created_at, Example.team_id,
+                                "flag_retention_days", now)
+    return list(session.exec(select(Example).where(Example.text_cipher.is_not(None), old)))
+
+
+def _drafts(session: Session, now: datetime) -> list[tuple[int, str]]:
+    """(id, team) of evidence no flag or case refers to: a report modal that was cancelled."""
+    flagged = select(Flag.evidence_id).where(Flag.evidence_id.is_not(None))
+    reported = select(Case.evidence_id).where(Case.evidence_id.is_not(None))
+    return list(session.exec(select(Evidence.id, Evidence.team_id).where(
+        Evidence.created_at < now - DRAFT_RETENTION, Evidence.id.not_in(flagged),
+        Evidence.id.not_in(reported))))
+
+
+def purge(session: Session, *, now: datetime | None = None) -> Counter[str]:
+    """Erase, in every workspace, what its retention settings say must not be kept:
+
+    - unreported flags after ``flag_retention_days``: evidence, notices and feedback go, an
+      anonymous skeleton stays for the figures;
+    - held reports nobody joined, after ``flag_retention_days``: evidence, relay and notes go
+      (status ``expired``); closed and withdrawn cases after ``case_retention_months``: the
+      same, and who reported to whom, keeping status, outcome, dates and categories;
+    - the text of examples for the model after ``flag_retention_days`` (the label stays);
+    - evidence of cancelled reports after a day, handled-event ids after a week.
+
+    Writes one audit row per workspace that lost something. Returns counts by kind."""
     now = now or datetime.now(UTC)
-    flags = list(session.exec(select(Flag).where(Flag.status != "reported",
-                                                 Flag.created_at < now - FLAG_RETENTION)))
-    flag_ids = [f.id for f in flags]
-    if flag_ids:
-        session.exec(delete(Notice).where(Notice.flag_id.in_(flag_ids)))
-        session.exec(delete(Feedback).where(Feedback.flag_id.in_(flag_ids)))
-        session.exec(delete(Flag).where(Flag.id.in_(flag_ids)))
-        kept = set(session.exec(select(Case.evidence_id)))
-        _delete_evidence(session, [f.evidence_id for f in flags if f.evidence_id not in kept])
-    used = set(session.exec(select(Flag.evidence_id))) | set(session.exec(select(Case.evidence_id)))
-    drafts = [e for e in session.exec(select(Evidence.id).where(
-        Evidence.created_at < now - DRAFT_RETENTION)) if e not in used]
-    _delete_evidence(session, drafts)
+    erased: dict[str, Counter[str]] = defaultdict(Counter)
+    let_go: set[int | None] = set()
+    for flag in _due_flags(session, now):
+        let_go.add(_skeleton(session, flag))
+        erased[flag.team_id]["flags"] += 1
+    for case in _due_cases(session, now):
+        if case.status == "held":
+            case.status = "expired"
+        let_go |= _strip_case(session, case)
+        erased[case.team_id]["cases"] += 1
+    for example in _due_examples(session, now):
+        example.text_cipher = None
+        session.add(example)
+        erased[example.team_id]["examples"] += 1
+    _erase_evidence(session, let_go)
+    drafts = _drafts(session, now)
+    _delete_evidence(session, [evidence_id for evidence_id, _ in drafts])
+    for _, team_id in drafts:
+        erased[team_id]["drafts"] += 1
     session.exec(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - EVENT_RETENTION))
-    return len(flag_ids)
+    _audit_purge(session, erased)
+    return sum(erased.values(), Counter())
+
+
+def _audit_purge(session: Session, erased: dict[str, Counter[str]]) -> None:
+    """One audit row per workspace that lost something: counts only."""
+    for team_id, counts in erased.items():
+        audit(session, team_id=team_id, actor="system", action="purge",
+              subject=" ".join(f"{kind}:{counts[kind]}" for kind in PURGED))
+
+
+def purge_expired(session: Session, *, now: datetime | None = None) -> int:
+    """:func:`purge`, for the scheduled sweep. Returns the number of flags erased."""
+    return purge(session, now=now)["flags"]
+
+
+def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
+    """The reporter withdraws a report: its evidence (and files), relay messages, notes and
+    note are erased at once, and its flag too when no other report needs it. Returns where
+    Haven's copies of the relay were posted ("channel:ts"), to delete them in Slack."""
+    case = session.get(Case, case_id)
+    if case is None or case.team_id != team_id:
+        raise LookupError(f"no case {case_id} in this workspace")
+    if case.status in GONE:
+        return []
+    posted = [p for p in session.exec(select(CaseMessage.posted).where(
+        CaseMessage.case_id == case.id).order_by(CaseMessage.id)) if p]
+    now = utcnow()
+    case.status, case.outcome, case.closed_at, case.last_activity_at = \
+        "withdrawn", "withdrawn", now, now
+    _erase_evidence(session, _erase_case_contents(session, case))
+    audit(session, team_id=team_id, actor=case.reporter_id, action="case_withdrawn",
+          subject=f"case:{case.number}")
+    return posted
+
+
+def record_example(session: Session, *, vault: Vault, team_id: str, source: str, label: str,
+                   language: str, categories: str, text: str | None) -> Example:
+    """A labelled example for the model; its text is kept encrypted, and only while the
+    workspace's flag retention allows."""
+    cipher = vault.seal({"text": text})[0] if text is not None else None
+    example = Example(team_id=team_id, source=source, label=label, language=language,
+                      categories=categories, text_cipher=cipher)
+    session.add(example)
+    session.flush()
+    return example
 
 
 def purge_team(session: Session, *, team_id: str) -> None:
     """Erase everything Haven holds about a workspace (the app was uninstalled)."""
-    for table in (Notice, Feedback, AuditLog, Case, Flag, EvidenceFile, Evidence, KnownImage,
-                  Confidant, Admin, WatchedChannel, TeamSetting, ProcessedEvent):
+    for table in (Notice, Feedback, AuditLog, CaseMessage, CaseNote, Case, Flag, EvidenceFile,
+                  Evidence, Example, KnownImage, Confidant, Admin, WatchedChannel, TeamSetting,
+                  ProcessedEvent):
         session.exec(delete(table).where(table.team_id == team_id))
+
+
+# -- the command line: audit log, exports ---------------------------------------------------
+def audit_entries(session: Session, *, team_id: str | None = None,
+                  since: datetime | None = None, limit: int = 100) -> list[AuditLog]:
+    """The newest ``limit`` audit entries, oldest first; of every workspace when ``team_id``
+    is None (the command line, run by the operator)."""
+    query = select(AuditLog)
+    if team_id is not None:
+        query = query.where(AuditLog.team_id == team_id)
+    if since is not None:
+        query = query.where(AuditLog.at >= since)
+    newest = session.exec(query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit))
+    return list(newest)[::-1]
+
+
+def examples_with_text(session: Session) -> list[Example]:
+    """Labelled examples whose text retention still keeps, in every workspace, oldest first
+    (``haven feedback export``)."""
+    return list(session.exec(select(Example).where(Example.text_cipher.is_not(None))
+                             .order_by(Example.id)))
+
+
+def cases_numbered(session: Session, *, number: str, team_id: str | None = None) -> list[Case]:
+    """The case with this number in one workspace, or in each workspace that has one when
+    ``team_id`` is None (the command line)."""
+    query = select(Case).where(Case.number == number)
+    if team_id is not None:
+        query = query.where(Case.team_id == team_id)
+    return list(session.exec(query.order_by(Case.team_id)))
+
+
+def evidence_of(session: Session, *, team_id: str, evidence_id: int | None
+                ) -> tuple[Evidence | None, list[EvidenceFile]]:
+    """An evidence row of this workspace and its files; (None, []) if it was erased."""
+    evidence = session.get(Evidence, evidence_id) if evidence_id is not None else None
+    if evidence is None or evidence.team_id != team_id:
+        return None, []
+    files = session.exec(select(EvidenceFile).where(EvidenceFile.evidence_id == evidence.id)
+                         .order_by(EvidenceFile.id))
+    return evidence, list(files)
