@@ -70,7 +70,7 @@ def blocks(items: list[dict], names: dict[str, str] | None = None) -> str:
 
 
 def view(payload: dict, names: dict[str, str] | None = None) -> str:
-    """A modal as text: its title, blocks and buttons."""
+    """A modal or the Home tab as text: its title, blocks and buttons."""
     buttons = [f"[ {_text(payload[k], names)} ]" for k in ("close", "submit") if payload.get(k)]
-    return "\n".join([f"# {_text(payload['title'], names)}", blocks(payload["blocks"], names),
-                      "  ".join(buttons)])
+    title = _text(payload["title"], names) if payload.get("title") else "Home"
+    return "\n".join([f"# {title}", blocks(payload["blocks"], names), "  ".join(buttons)])
