@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bot import render
+from bot import blocks, render
 from bot.blocks import (
     CONFIDANT_BLOCK,
     CONFIDANT_INPUT,
@@ -127,14 +127,13 @@ def run(out=print) -> int:
         player.click(TARGET, notice[-1], REPORT_BUTTON)
         modal = wait_for(lambda: double.views)
         show("Sanne, in a modal", render.view(modal[-1]["view"], names))
-        out("\n> Sanne picks Ingrid, adds a note, shares her name, and presses [ Send ]")
+        out("\n> Sanne picks Ingrid, adds a note, keeps her name to herself, presses [ Send ]")
         player.submit(TARGET, modal[-1]["view"], {
             CONFIDANT_BLOCK: {CONFIDANT_INPUT: {"type": "static_select",
                                                 "selected_option": {"value": CONFIDANT}}},
             NOTE_BLOCK: {NOTE_INPUT: {"type": "plain_text_input",
                                       "value": "This is the third time this week."}},
-            NAME_BLOCK: {NAME_INPUT: {"type": "checkboxes",
-                                      "selected_options": [{"value": "share"}]}}})
+            NAME_BLOCK: {NAME_INPUT: {"type": "checkboxes", "selected_options": []}}})
         case = wait_for(lambda: double.dms_to(CONFIDANT))
         confirmation = wait_for(lambda: len(double.dms_to(TARGET)) > 1)
         if not case or not confirmation:
@@ -144,7 +143,61 @@ def run(out=print) -> int:
                                                                         names))
         show("Sanne, in a DM from Haven", render.blocks(double.dms_to(TARGET)[-1]["blocks"],
                                                         names))
+        if not _casework(local, show, out, case[-1]):
+            return 1
         posted = [m for m in double.messages if not m["channel"].startswith("D")]
         out(f"\nMessages Haven posted in channels: {len(posted)}. DMs to Mark (the author): "
             f"{len(double.dms_to(AUTHOR))}.")
     return 0
+
+
+def _casework(local: LocalHaven, show, out, case: dict) -> bool:
+    """The confidant acknowledges, writes to the anonymous reporter, who answers; then the
+    case is closed. Returns False when a step did not arrive."""
+    double, player, names = local.double, local.player, _names(local.double)
+
+    def newest(user: str, count: int) -> dict | None:
+        arrived = wait_for(lambda: len(double.dms_to(user)) >= count)
+        return double.dms_to(user)[-1] if arrived else None
+
+    def write(user: str, message: dict, action_id: str, text: str) -> None:
+        opened = len(double.views)
+        player.click(user, message, action_id)
+        if wait_for(lambda: len(double.views) > opened):
+            player.submit(user, double.views[-1]["view"], {
+                blocks.RELAY_BLOCK: {blocks.RELAY_INPUT: {"type": "plain_text_input",
+                                                          "value": text}}})
+
+    out("\n> Ingrid presses [ Acknowledge ]")
+    player.click(CONFIDANT, case, blocks.ACK_BUTTON)
+    told = newest(TARGET, 3)
+    if told is None:
+        return False
+    show("Sanne", render.blocks(told["blocks"], names))
+    out("\n> Ingrid presses [ Reply to reporter ] and writes through Haven")
+    write(CONFIDANT, case, blocks.REPLY_BUTTON, "Thank you for telling me. Shall we talk "
+                                                 "on Thursday, by phone?")
+    relayed = newest(TARGET, 4)
+    if relayed is None:
+        return False
+    show("Sanne", render.blocks(relayed["blocks"], names))
+    out("\n> Sanne presses [ Answer ]")
+    write(TARGET, relayed, blocks.WRITE_BUTTON, "Yes, Thursday at ten works for me.")
+    answer_ = wait_for(lambda: [m for m in double.dms_to(CONFIDANT) if "wrote" in m["text"]])
+    if not answer_:
+        return False
+    show("Ingrid (Sanne stays \"the reporter\")", render.blocks(answer_[-1]["blocks"], names))
+    out("\n> After their talk, Ingrid presses [ Close ] and picks \"advice given\"")
+    player.click(CONFIDANT, case, blocks.CLOSE_BUTTON)
+    opened = wait_for(lambda: double.views[-1]["view"].get("callback_id") == blocks.CLOSE_MODAL)
+    if not opened:
+        return False
+    player.submit(CONFIDANT, double.views[-1]["view"], {blocks.OUTCOME_BLOCK: {
+        blocks.OUTCOME_INPUT: {"type": "radio_buttons", "selected_option": {"value": "advice"}}}})
+    closed = wait_for(lambda: [m for m in double.dms_to(TARGET) if "closed" in m["text"]])
+    if not closed:
+        return False
+    show("Sanne", render.blocks(closed[-1]["blocks"], names))
+    out("\n> Aisha types: /haven stats")
+    show("Aisha (anonymous figures only)", render.mrkdwn(answer(local, ADMIN, "stats"), names))
+    return True

@@ -70,7 +70,8 @@ def on_report_submitted(ack, body: dict, view: dict, context, client) -> None:
     errors = haven.check_report(gateway=gateway, team_id=team_id, user_id=user_id,
                                 confidant_id=confidant, hold=hold, metadata=metadata_of(view))
     if errors or user_id is None:
-        ack(response_action="errors", errors=errors or {blocks.CONFIDANT_BLOCK: "Try again."})
+        ack(response_action="errors", errors=errors or {
+            blocks.CONFIDANT_BLOCK: haven.texts(gateway, user_id)("report.retry")})
         return
     ack()
     haven.submit_report(
@@ -105,12 +106,13 @@ def on_close_submitted(ack, body: dict, view: dict, context, client) -> None:
     """Close the case with its outcome; the reporter is told."""
     values = _values(view)
     outcome = _choice(values, blocks.OUTCOME_BLOCK, blocks.OUTCOME_INPUT)
-    if outcome not in blocks.OUTCOMES:
-        ack(response_action="errors", errors={blocks.OUTCOME_BLOCK: "?"})
-        return
-    ack()
     haven, team_id, gateway = _setup(context, client)
     case_id, user_id = _case_id(view), user_of(body)
+    if outcome not in blocks.OUTCOMES:
+        ack(response_action="errors", errors={
+            blocks.OUTCOME_BLOCK: haven.texts(gateway, user_id)("close.choose")})
+        return
+    ack()
     if case_id and user_id:
         haven.jobs.submit(haven.close_case, gateway=gateway, team_id=team_id,
                           user_id=user_id, case_id=case_id, outcome=outcome,
