@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware import Middleware
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot import listeners
 from bot.config import Settings
 from bot.notify import make_client, quiet_logger
 from bot.service import Haven
+from bot.storage.installations import state_store
 
 
 def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = None) -> App:
     """A Bolt app with every listener, Haven's services on each request's context, and the
-    Web API client aimed at ``SLACK_API_URL``."""
-    client = client or make_client(settings.slack_bot_token, settings.slack_api_url)
-    app = App(signing_secret=settings.slack_signing_secret, client=client,
+    Web API client aimed at ``SLACK_API_URL``. With ``SLACK_CLIENT_ID`` it serves every
+    workspace that installs it (``/slack/install``), each with its own bot token."""
+    client = client or make_client(None if settings.oauth else settings.slack_bot_token,
+                                   settings.slack_api_url)
+    haven.base_client = client
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+        scopes=list(listeners.BOT_SCOPES), installation_store=haven.installations,
+        state_store=state_store(haven.engine), installation_store_bot_only=True,
+        logger=quiet_logger("haven.oauth")) if settings.oauth else None
+    # auth.test answers are cached per token: one call per workspace, not one per request
+    authorize = InstallationStoreAuthorize(
+        installation_store=haven.installations, client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret, bot_only=True, cache_enabled=True,
+        client=client, logger=quiet_logger("haven.authorize")) if settings.oauth else None
+    app = App(signing_secret=settings.slack_signing_secret, client=client, oauth_settings=oauth,
+              authorize=authorize, installation_store=haven.installations,
               logger=quiet_logger("haven.bolt"), process_before_response=False,
               request_verification_enabled=True, ignoring_self_events_enabled=True)
 
@@ -55,4 +72,6 @@ class HavenContext(Middleware):
         if isinstance(req.body, dict) and not well_formed(req.body):
             return BoltResponse(status=400, body="malformed payload")
         req.context["haven"] = self.haven
+        if req.context.enterprise_id and req.context.team_id:
+            self.haven.note_enterprise(req.context.team_id, req.context.enterprise_id)
         return next()

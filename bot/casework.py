@@ -307,14 +307,16 @@ class CaseWork:
                 session.add(row)
         return True
 
-    def resend_relay(self, gateway: SlackGateway) -> int:
-        """Relay messages a Slack failure left behind (the sweep)."""
+    def resend_relay(self, gateway_for) -> int:
+        """Relay messages a Slack failure left behind (the sweep); ``gateway_for(team_id)``
+        gives each workspace's Slack calls, or None when it cannot be reached."""
         with session_scope(self.engine) as session:
             waiting = [(m, session.get(Case, m.case_id)) for m in q.unsent_case_messages(session)]
         sent = 0
         for message, case in waiting:
-            if case is not None and case.status in LIVE:
-                sent += self._pass_on(self.gateway(gateway.client, case.team_id), case, message)
+            gateway = case and case.status in LIVE and gateway_for(case.team_id)
+            if gateway:
+                sent += self._pass_on(gateway, case, message)
         return sent
 
     # -- the reporter -----------------------------------------------------------------------

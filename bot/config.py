@@ -41,6 +41,13 @@ class Settings:
     database_url: str
     encryption_keys: tuple[str, ...]
     log_level: str
+    slack_client_id: str | None = None  # with the secret: several workspaces, via OAuth
+    slack_client_secret: str | None = None
+
+    @property
+    def oauth(self) -> bool:
+        """Installable in several workspaces (Slack's OAuth flow) rather than one bot token."""
+        return self.slack_client_id is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -50,7 +57,7 @@ class Settings:
     def __repr__(self) -> str:  # never print secrets, even by accident
         return (f"Settings(api={self.slack_api_url!r}, port={self.port}, "
                 f"database={_redact_url(self.database_url)!r}, socket_mode={self.socket_mode},"
-                f" log_level={self.log_level!r})")
+                f" oauth={self.oauth}, log_level={self.log_level!r})")
 
 
 def _redact_url(url: str) -> str:
@@ -179,8 +186,11 @@ def load_settings(env: Mapping[str, str] | None = None,
     if app_token is not None and not app_token.startswith("xapp-"):
         raise SettingsError(f"SLACK_APP_TOKEN must start with 'xapp-'. {GET_TOKENS}")
     database_url = _database_url(values)
+    client_id, client_secret = _oauth(values)
+    bot_token = values.get("SLACK_BOT_TOKEN", "").strip()
     return Settings(
-        slack_bot_token=_required(values, "SLACK_BOT_TOKEN", "xoxb-", GET_TOKENS),
+        slack_bot_token=bot_token if client_id and not bot_token else
+        _required(values, "SLACK_BOT_TOKEN", "xoxb-", GET_TOKENS),
         slack_signing_secret=_required(values, "SLACK_SIGNING_SECRET", None, GET_TOKENS),
         slack_app_token=app_token,
         slack_api_url=_api_url(values),
@@ -188,4 +198,16 @@ def load_settings(env: Mapping[str, str] | None = None,
         database_url=database_url,
         encryption_keys=_encryption_keys(values, database_url),
         log_level=_log_level(values),
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
     )
+
+
+def _oauth(values: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: both, or neither (one workspace, one bot
+    token)."""
+    client_id = values.get("SLACK_CLIENT_ID", "").strip() or None
+    if client_id is None:
+        return None, None
+    how = "Slack app settings (https://api.slack.com/apps) -> your app -> 'Basic Information'"
+    return client_id, _required(values, "SLACK_CLIENT_SECRET", None, how)

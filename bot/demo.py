@@ -75,6 +75,30 @@ class LocalHaven:
         self.player = SlackPlayer(self.url + EVENTS_PATH, self.double)
         return self
 
+    def player_for(self, team_id: str) -> SlackPlayer:
+        """Someone in another workspace (installed with :meth:`install`)."""
+        return SlackPlayer(self.url + EVENTS_PATH, self.double, team_id=team_id)
+
+    def install(self, team_id: str, enterprise_id: str = "") -> tuple[int, str]:
+        """Install Haven into a workspace the way a person does: open ``/slack/install``,
+        follow Slack's consent (the double), come back to ``/slack/oauth_redirect``."""
+        import re
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "/slack/install", timeout=10) as opened:
+            page = opened.read().decode()
+            cookie = (opened.headers.get("Set-Cookie") or "").split(";")[0]  # a browser would
+        state = re.search(r"state=([\w-]+)", page)  # keep it although Slack marks it Secure
+        code = f"install-{team_id}" + (f"-{enterprise_id}" if enterprise_id else "")
+        request = urllib.request.Request(
+            f"{self.url}/slack/oauth_redirect?code={code}&state="
+            f"{state.group(1) if state else ''}", headers={"Cookie": cookie})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
     def __exit__(self, *exc) -> None:
         self.server.close()
         self.server.task_dispatcher.shutdown()

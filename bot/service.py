@@ -21,11 +21,12 @@ from bot.files import fetch_image
 from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
 from bot.images import ImageRejected, dictionary_for, judge
 from bot.jobs import JobQueue
-from bot.notify import SlackGateway, UserCache
+from bot.notify import SlackGateway, UserCache, make_client
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.db import compact, session_scope
+from bot.storage.installations import SealedInstallationStore
 from bot.storage.models import Evidence, Flag, Notice
 from classifier.model import Result
 
@@ -58,6 +59,10 @@ class Haven(CaseWork, AdminWork):
         self._model_lock = threading.Lock()
         self.jobs = JobQueue()
         self._dictionary: set[str] | None = None
+        self.base_client = None  # the app's Web API client (set by create_app)
+        self.installations = SealedInstallationStore(settings.slack_client_id, engine,
+                                                     self.vault) if settings.oauth else None
+        self._enterprises: dict[str, str] = {}
 
     # -- model ------------------------------------------------------------------------
     @property
@@ -76,6 +81,33 @@ class Haven(CaseWork, AdminWork):
     def gateway(self, client, team_id: str) -> SlackGateway:
         """Slack calls for one workspace."""
         return SlackGateway(client, self.users, team_id)
+
+    # -- workspaces ---------------------------------------------------------------------
+    def note_enterprise(self, team_id: str, enterprise_id: str) -> None:
+        """Remember a workspace's Enterprise Grid org (to find an org-wide install's token
+        for work that runs outside a request, such as the sweep)."""
+        if self._enterprises.get(team_id) != enterprise_id:
+            with session_scope(self.engine) as session:
+                q.set_setting(session, team_id=team_id, key="enterprise_id",
+                              value=enterprise_id)
+            self._enterprises[team_id] = enterprise_id
+
+    def client_for(self, team_id: str):
+        """A Web API client with the workspace's own bot token (from its installation), or
+        the one client of a single-workspace deployment; None when it is not installed."""
+        if self.installations is None:
+            return self.base_client
+        enterprise = self.setting(team_id, "enterprise_id") or None
+        bot = self.installations.find_bot(enterprise_id=enterprise, team_id=team_id)
+        if bot is None and enterprise:
+            bot = self.installations.find_bot(enterprise_id=enterprise, team_id=None,
+                                              is_enterprise_install=True)
+        return make_client(bot.bot_token, self.settings.slack_api_url) if bot else None
+
+    def team_gateway(self, team_id: str) -> SlackGateway | None:
+        """Slack calls for one workspace, outside any request (the sweep, workers)."""
+        client = self.client_for(team_id)
+        return self.gateway(client, team_id) if client is not None else None
 
     # -- settings and language ----------------------------------------------------------
     def setting(self, team_id: str, key: str, default: str = "") -> str:
@@ -475,7 +507,7 @@ class Haven(CaseWork, AdminWork):
         evidence = q.store_evidence(session, vault=self.vault, team_id=team_id, bundle=bundle)
         return evidence.id, None
 
-    def sweep(self, gateway: SlackGateway) -> int:
+    def sweep(self, gateway: SlackGateway | None = None) -> int:
         """Deliver what a crash or a Slack outage left behind — pending notices, cases not
         yet delivered to their confidant, relay messages not yet passed on — and erase what
         has expired. Safe to run from several places at once."""
@@ -484,19 +516,37 @@ class Haven(CaseWork, AdminWork):
         if sum(erased.values()):
             log.info("retention: erased %s", ", ".join(f"{n} {k}" for k, n in erased.items()))
             compact(self.engine)  # no copy of erased evidence stays behind on disk
-        sent = self.deliver_notices(gateway=gateway, team_id=None)
+        gateways: dict[str, SlackGateway | None] = {}
+
+        def for_team(team_id: str) -> SlackGateway | None:
+            if team_id not in gateways:
+                gateways[team_id] = self.team_gateway(team_id) if self.installations else \
+                    self.gateway(self.base_client or gateway.client, team_id)
+                if gateways[team_id] is None:
+                    log.warning("workspace %s is not installed: its work waits", team_id)
+            return gateways[team_id]
+
         with session_scope(self.engine) as session:
+            notices = q.pending_notices(session, team_id=None)
             waiting = [(c.team_id, c.id) for c in q.undelivered_cases(session)]
+        sent = 0
+        for notice in notices:
+            if (team := for_team(notice.team_id)) is not None:
+                sent += self._deliver_notice(team, notice.team_id, notice)
         for team_id, case_id in waiting:
-            self.deliver_case(self.gateway(gateway.client, team_id), team_id, case_id)
-            sent += 1
-        return sent + self.resend_relay(gateway)
+            if (team := for_team(team_id)) is not None:
+                sent += self.deliver_case(team, team_id, case_id)
+        return sent + self.resend_relay(for_team)
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled or its tokens revoked: erase the workspace's data."""
         if team_id:
+            enterprise = self.setting(team_id, "enterprise_id") or None
             with session_scope(self.engine) as session:
                 q.purge_team(session, team_id=team_id)
+            if self.installations is not None:
+                self.installations.delete_all(enterprise_id=enterprise, team_id=team_id)
+            self._enterprises.pop(team_id, None)
             log.info("workspace %s erased", team_id)
 
     def _remind_admins(self, gateway: SlackGateway, team_id: str) -> None:

@@ -19,9 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.listeners import BOT_SCOPES
+
 TEAM_ID = "T0HAVEN01"
 BOT_USER_ID = "U0HAVENBOT"
 BOT_TOKEN = "xoxb-test-haven-double-token"
+CLIENT_ID, CLIENT_SECRET = "1111.2222", "double-client-secret"
 SIGNING_SECRET = "test-signing-secret-for-the-double"
 
 LIMITS = {"message_blocks": 50, "modal_blocks": 100, "section_text": 3000, "header": 150,
@@ -100,6 +103,7 @@ class SlackDouble:
         self.responses: list[dict] = []
         self.faults: dict[str, Fault] = {}
         self.files: dict[str, dict] = {}  # file id -> files.info entry and "content" bytes
+        self.tokens: dict[str, str] = {token: TEAM_ID}  # bot token -> its workspace
         self.ephemerals: list[dict] = []  # chat.postEphemeral: only one user sees them
         self.deleted: list[dict] = []  # chat.delete
         self.uploads: dict[str, dict] = {}  # files.uploadV2: id -> filename, content, channel
@@ -224,9 +228,13 @@ class SlackDouble:
             headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return self._send(request, fault.status,
                               {"ok": False, "error": fault.error or "ratelimited"}, headers)
-        auth = request.headers.get("Authorization", "")
-        if auth != f"Bearer {self.token}" and args.get("token") != self.token:
+        if method == "oauth.v2.access":
+            return self._send(request, 200, self.api_oauth_v2_access(args, request))
+        auth = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        team = self.tokens.get(auth) or self.tokens.get(args.get("token", ""))
+        if team is None:
             return self._send(request, 200, {"ok": False, "error": "invalid_auth"})
+        args["_team"] = team
         try:
             body = getattr(self, "api_" + method.replace(".", "_"))(args)
         except AttributeError:
@@ -262,8 +270,30 @@ class SlackDouble:
 
     # -- Web API methods --------------------------------------------------------------
     def api_auth_test(self, args):
-        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "B0HAVEN01", "team_id": TEAM_ID,
+        team = args.get("_team", TEAM_ID)
+        return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "B0HAVEN01", "team_id": team,
                 "team": "Acme", "user": "haven", "url": "https://acme.slack.com/"}
+
+    def api_oauth_v2_access(self, args, request) -> dict:
+        """Slack's OAuth exchange: the code ``install-<TEAM>`` installs Haven into <TEAM>
+        (optionally ``install-<TEAM>-<ENTERPRISE>``) and gives it a bot token of its own."""
+        import base64
+
+        basic = request.headers.get("Authorization", "").removeprefix("Basic ")
+        client = base64.b64decode(basic).decode() if basic else \
+            f"{args.get('client_id')}:{args.get('client_secret')}"
+        code = args.get("code", "")
+        if client != f"{CLIENT_ID}:{CLIENT_SECRET}" or not code.startswith("install-"):
+            return {"ok": False, "error": "invalid_code"}
+        team, _, enterprise = code.removeprefix("install-").partition("-")
+        token = f"xoxb-{team.lower()}-double"
+        with self._lock:
+            self.tokens[token] = team
+        return {"ok": True, "access_token": token, "token_type": "bot",
+                "scope": ",".join(BOT_SCOPES), "bot_user_id": BOT_USER_ID,
+                "app_id": "A0HAVEN01", "team": {"id": team, "name": f"Team {team}"},
+                "enterprise": {"id": enterprise, "name": "Grid"} if enterprise else None,
+                "is_enterprise_install": False, "authed_user": {"id": "U0INSTALL"}}
 
     def api_users_info(self, args):
         user = self.workspace.users.get(args["user"])

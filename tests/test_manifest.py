@@ -48,3 +48,7 @@ def test_every_web_api_call_has_its_scope():
     assert not missing
     assert called <= set(SCOPES) | {"chat_getPermalink", "views_open", "views_publish",
                                     "views_update", "auth_test"}
+
+
+def test_the_oauth_install_asks_for_the_manifests_scopes():
+    assert list(listeners.BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]

@@ -10,6 +10,20 @@ from slack_bolt import App
 EVENTS = ("message", "app_home_opened", "app_uninstalled", "tokens_revoked")
 COMMANDS = ("/haven",)
 SHORTCUTS = ("haven_report_message", "haven_block_image")
+#: The bot scopes Haven asks for when a workspace installs it (OAuth) and in manifest.json.
+BOT_SCOPES = (
+    'channels:history',
+    'groups:history',
+    'channels:read',
+    'groups:read',
+    'channels:join',
+    'chat:write',
+    'im:write',
+    'users:read',
+    'commands',
+    'files:read',
+    'files:write',
+)
 
 
 def user_of(body: dict) -> str | None:
