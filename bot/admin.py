@@ -347,14 +347,12 @@ class AdminWork:
         with session_scope(self.engine) as session:
             channels = q.watched_channels(session, team_id=team_id)
             roster = q.confidants(session, team_id=team_id)
-            figures = q.activity(session, team_id=team_id)
             default = self.threshold(session, team_id=team_id, channel_threshold=None)
         watched = ", ".join(_channel_summary(_, c) for c in channels) or _("cmd.none_yet")
         people = ", ".join(f"<@{c.user_id}> ({_('roster.' + c.kind)})" for c in roster) \
             or _("cmd.none_yet")
         return Reply(_("cmd.status", channels=watched, confidants=people,
-                       threshold=f"{default:.2f}", settings=self.settings_summary(_, team_id),
-                       flags=_figure(_, figures["flags"]), cases=_figure(_, figures["cases"])))
+                       threshold=f"{default:.2f}", settings=self.settings_summary(_, team_id)))
 
     def settings_summary(self, _: Texts, team_id: str) -> str:
         """Categories, nudge, retention and language, as one line of mrkdwn."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware import Middleware
@@ -61,6 +63,27 @@ def well_formed(body: dict) -> bool:
     return True
 
 
+def _unhandled_event(body) -> bool:
+    """An event Haven does not subscribe to (or one without a usable type)."""
+    if not isinstance(body, dict) or body.get("type") != "event_callback":
+        return False
+    event = body.get("event")
+    return not isinstance(event, dict) or event.get("type") not in listeners.EVENTS
+
+
+def _interactive(req: BoltRequest) -> bool:
+    """Commands, buttons, modals and shortcuts: what a replay could repeat. (Events are
+    deduplicated by their id: Slack itself retries them.)"""
+    return not (isinstance(req.body, dict) and req.body.get("type") in {
+        "event_callback", "url_verification", "app_rate_limited"})
+
+
+def _signature(req: BoltRequest) -> str:
+    signature = (req.headers.get("x-slack-signature") or [""])[0]
+    stamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
+    return hashlib.sha256(f"{stamp}:{signature}".encode()).hexdigest()
+
+
 class HavenContext(Middleware):
     """Puts Haven's services on every request's context, and turns away payloads whose
     shape no real Slack request has (400, instead of an error deep inside Bolt)."""
@@ -71,6 +94,11 @@ class HavenContext(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse, next):
         if isinstance(req.body, dict) and not well_formed(req.body):
             return BoltResponse(status=400, body="malformed payload")
+        if _unhandled_event(req.body):
+            return BoltResponse(status=200, body="")  # Slack would retry anything else
+        if _interactive(req) and not self.haven.first_sight(_signature(req),
+                                                            req.context.team_id or ""):
+            return BoltResponse(status=401, body="replayed request")
         req.context["haven"] = self.haven
         if req.context.enterprise_id and req.context.team_id:
             self.haven.note_enterprise(req.context.team_id, req.context.enterprise_id)

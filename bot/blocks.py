@@ -278,12 +278,22 @@ def report_modal(_: Texts, *, confidants: list[RosterEntry], metadata: dict,
                 close=_("common.cancel"), private_metadata=json.dumps(metadata), blocks=blocks)
 
 
-def hide_person(text: str, user_id: str | None, label: str = "the reporter") -> str:
-    """Replace mentions of ``user_id`` by a label: an anonymous reporter stays anonymous even
-    where the message they report mentions them."""
-    if not user_id:
-        return text
-    return re.sub(r"<@" + re.escape(user_id) + r"(?:\|[^>]*)?>", f"@{label}", text)
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>")
+
+
+def hide_people(text: str, keep: str | None, label) -> str:
+    """Replace every mention but the author's by "@person 1", "@person 2", ...: when the
+    reporter is anonymous, the confidant must not learn which of the people a message names
+    is the one who reported it."""
+    numbers: dict[str, int] = {}
+
+    def neutral(match: re.Match) -> str:
+        if match.group(1) == keep:
+            return match.group(0)
+        number = numbers.setdefault(match.group(1), len(numbers) + 1)
+        return "@" + label(number)
+
+    return _MENTION.sub(neutral, text)
 
 
 @dataclass
@@ -327,7 +337,12 @@ def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | No
     """The DM to the chosen confidant: the case, its preserved evidence and its buttons.
     With ``anonymous_id`` (a reporter who keeps their name), that id appears nowhere."""
     text = _("case.new", number=case.number)
-    label = _("case.the_reporter_short")
+
+    def shown(words: str) -> str:
+        if anonymous_id is None:
+            return words
+        return hide_people(words, bundle.get("author"), lambda n: _("case.person", n=n))
+
     blocks = [
         HeaderBlock(text=_("case.header", number=case.number)),
         section(_("case.asked", who=_reporter(case, _))),
@@ -335,8 +350,7 @@ def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | No
     if case.joint:
         blocks.append(_context(_("case.joint", numbers=", ".join(case.joint))))
     blocks += [
-        section(quote_user_text(hide_person(bundle.get("text", ""), anonymous_id, label)),
-                 verbatim=True),
+        section(quote_user_text(shown(bundle.get("text", ""))), verbatim=True),
         *_image_lines(bundle, _),
         SectionBlock(fields=[
             MarkdownTextObject(text=_("case.author") + "\n" + (
@@ -349,8 +363,8 @@ def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | No
         ]),
     ]
     if note:
-        blocks.append(section(_("case.note") + "\n" + quote_user_text(
-            hide_person(note, anonymous_id, label)), verbatim=True))
+        blocks.append(section(_("case.note") + "\n" + quote_user_text(shown(note)),
+                              verbatim=True))
     if case.other_cases:
         blocks.append(section(_("case.other_cases", count=case.other_cases)))
     blocks.append(_context(_("case.integrity", sha=bundle.get("sha256", "")[:16])))
@@ -450,7 +464,8 @@ def relay_modal(_: Texts, *, case: CaseInfo, to_reporter: bool) -> View:
                     section(_("relay.about", number=case.number) + "\n" + hint),
                     InputBlock(block_id=RELAY_BLOCK, label=_("relay.label"),
                                element=PlainTextInputElement(action_id=RELAY_INPUT,
-                                                             multiline=True, max_length=2900)),
+                                                             multiline=True,
+                                                             max_length=MAX_QUOTE - 100)),
                 ])
 
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 import logging
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import func
 
 from bot import blocks
 from bot.notify import SlackGateway
 from bot.storage import queries as q
-from bot.storage.db import session_scope
+from bot.storage.db import compact, session_scope
 from bot.storage.models import Case, CaseMessage, Evidence, utcnow
 
 log = logging.getLogger(__name__)
 
 CONFIDANT, REPORTER = "confidant", "reporter"
 LIVE = {"open", "acknowledged"}
+WITHDRAWABLE = ("held", "awaiting_confidant", "open", "acknowledged", "closed")
 
 
 def _where(channel: str, ts: str) -> str:
@@ -73,7 +75,7 @@ class CaseWork:
             if case is None or case.evidence_id is None:
                 return None
             bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
-                                     evidence_id=case.evidence_id, actor=case.confidant_id,
+                                     evidence_id=case.evidence_id, actor="confidant",
                                      action=action)
             bundle["sha256"] = session.get(Evidence, case.evidence_id).sha256
             others = q.other_cases_about(session, team_id=team_id, case=case)
@@ -97,14 +99,19 @@ class CaseWork:
         if case.confidant_id is None:
             self._confirm(gateway, team_id, case)
             return False
+        with session_scope(self.engine) as session:
+            if not q.claim_delivery(session, case_id=case_id):
+                return False  # another sweep or instance is delivering it
         try:
             channel, ts = gateway.send_dm(case.confidant_id, text, body)
         except Exception as error:
             log.warning("case %s not delivered to its confidant: %s", case.id, _reason(error))
+            with session_scope(self.engine) as session:
+                q.release_delivery(session, case_id=case_id)
             return False
         with session_scope(self.engine) as session:
             row = session.get(Case, case_id)
-            row.delivered_at, row.confidant_dm = utcnow(), _where(channel, ts)
+            row.confidant_dm = _where(channel, ts)
             session.add(row)
         self._confirm(gateway, team_id, row)
         return True
@@ -116,6 +123,8 @@ class CaseWork:
             cases = [q.case_by_id(session, team_id=team_id, case_id=i) for i in case_ids]
         for confidant in {c.confidant_id for c in cases if c.confidant_id}:
             mine = [c.number for c in cases if c.confidant_id == confidant]
+            if len(mine) < 2:
+                continue  # the other report went to another confidant: nothing to introduce
             text, body = blocks.joint_case_intro(self.texts(gateway, confidant), numbers=mine)
             try:
                 gateway.send_dm(confidant, text, body)
@@ -167,19 +176,27 @@ class CaseWork:
         """The confidant has seen the case: the reporter is told, privately."""
         if self._case(team_id, case_id, user_id, CONFIDANT) is None:
             return False
+        now = utcnow()
         with session_scope(self.engine) as session:
-            case = session.get(Case, case_id)
-            if case.status != "open":
-                return True  # a double click
-            now = utcnow()
-            case.status, case.acknowledged_at, case.last_activity_at = "acknowledged", now, now
-            case.first_response_at = case.first_response_at or now
-            session.add(case)
-            q.audit(session, team_id=team_id, actor=user_id, action="case_acknowledged",
-                    subject=f"case:{case.number}")
-        self._refresh(gateway, team_id, case_id)
-        self._tell_reporter(gateway, case)
+            if not q.transition(session, team_id=team_id, case_id=case_id, before=("open",),
+                                after="acknowledged", acknowledged_at=now,
+                                first_response_at=func.coalesce(Case.first_response_at, now)):
+                return True  # a double click, or another instance was first
+            q.audit(session, team_id=team_id, actor="confidant", action="case_acknowledged",
+                    subject=f"case:{session.get(Case, case_id).number}")
+        self._after_change(gateway, team_id, case_id)
         return True
+
+    def _after_change(self, gateway: SlackGateway, team_id: str, case_id: int) -> None:
+        """Tell the reporter (first: that must not wait on anything else), then re-draw
+        the confidant's case DM."""
+        with session_scope(self.engine) as session:
+            case = q.case_by_id(session, team_id=team_id, case_id=case_id)
+        self._tell_reporter(gateway, case)
+        try:
+            self._refresh(gateway, team_id, case_id)
+        except Exception as error:
+            log.warning("case %s: DM not updated: %s", case_id, _reason(error))
 
     def close_case(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
                    outcome: str, verdict: str | None = None) -> bool:
@@ -188,22 +205,19 @@ class CaseWork:
         if outcome not in blocks.OUTCOMES or \
                 self._case(team_id, case_id, user_id, CONFIDANT) is None:
             return False
+        now = utcnow()
         with session_scope(self.engine) as session:
-            case = session.get(Case, case_id)
-            if case.status not in LIVE:
+            if not q.transition(session, team_id=team_id, case_id=case_id, before=tuple(LIVE),
+                                after="closed", outcome=outcome, closed_at=now,
+                                first_response_at=func.coalesce(Case.first_response_at, now)):
                 return True
-            now = utcnow()
-            case.status, case.outcome, case.closed_at, case.last_activity_at = \
-                "closed", outcome, now, now
-            case.first_response_at = case.first_response_at or now
-            session.add(case)
-            q.audit(session, team_id=team_id, actor=user_id, action="case_closed",
-                    subject=f"case:{case.number}")
+            q.audit(session, team_id=team_id, actor="confidant", action="case_closed",
+                    subject=f"case:{session.get(Case, case_id).number}")
+            flag_id = session.get(Case, case_id).flag_id
             if verdict in {"yes", "no"}:
-                self._learn(session, team_id, case.flag_id, source="confidant",
+                self._learn(session, team_id, flag_id, source="confidant",
                             label="harassing" if verdict == "yes" else "benign")
-        self._refresh(gateway, team_id, case_id)
-        self._tell_reporter(gateway, case)
+        self._after_change(gateway, team_id, case_id)
         return True
 
     def open_notes(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
@@ -215,7 +229,7 @@ class CaseWork:
         with session_scope(self.engine) as session:
             notes = [(n.created_at, self.vault.open(n.cipher)["text"])
                      for n in q.case_notes(session, team_id=team_id, case_id=case_id)]
-            q.audit(session, team_id=team_id, actor=user_id, action="notes_viewed",
+            q.audit(session, team_id=team_id, actor="confidant", action="notes_viewed",
                     subject=f"case:{case.number}")
         view = blocks.notes_modal(self.texts(gateway, user_id),
                                   case=self.info(case, for_confidant=True), notes=notes)
@@ -228,7 +242,7 @@ class CaseWork:
             return False
         with session_scope(self.engine) as session:
             q.add_case_note(session, vault=self.vault, case=case, text=text[:2900])
-            q.audit(session, team_id=team_id, actor=user_id, action="note_added",
+            q.audit(session, team_id=team_id, actor="confidant", action="note_added",
                     subject=f"case:{case.number}")
         return True
 
@@ -276,7 +290,7 @@ class CaseWork:
             case = session.get(Case, case_id)
             message = q.add_case_message(session, vault=self.vault, case=case, sender=role,
                                          text=text[:2900])
-            q.audit(session, team_id=team_id, actor=user_id, action="relay_message",
+            q.audit(session, team_id=team_id, actor=role, action="relay_message",
                     subject=f"case:{case.number}")
         delivered = self._pass_on(gateway, case, message)
         _ = self.texts(gateway, user_id)
@@ -325,12 +339,22 @@ class CaseWork:
         """Withdraw a report: evidence, relay and notes are erased at once, Haven's copies of
         relay messages are removed from Slack, and the confidant is told."""
         case = self._case(team_id, case_id, user_id, REPORTER)
-        if case is None or case.status in {"withdrawn", "expired"}:
+        if case is None:
             return False
         with session_scope(self.engine) as session:
+            notices = q.notices_for_flag(session, team_id=team_id, flag_id=case.flag_id) \
+                if case.flag_id else []
+            if not q.transition(session, team_id=team_id, case_id=case_id,
+                                before=WITHDRAWABLE, after="withdrawing"):
+                return False  # withdrawn already (a double click)
             posted = q.withdraw_case(session, team_id=team_id, case_id=case_id)
+            flag_gone = case.flag_id is None or q.flag_by_id(
+                session, team_id=team_id, flag_id=case.flag_id).evidence_id is None
+        compact(self.engine)  # no copy of the erased evidence stays behind on disk
         for ref in posted:
             gateway.delete(ref)
+        if flag_gone:
+            self._retract_notices(gateway, notices)
         if case.confidant_id and case.delivered_at:
             _ = self.texts(gateway, case.confidant_id)
             text, body = blocks.case_withdrawn_for_confidant(_, number=case.number)
@@ -343,6 +367,14 @@ class CaseWork:
         text, body = blocks.case_withdrawn_for_reporter(_, number=case.number)
         gateway.update_posted(case.reporter_dm, text, body)
         return True
+
+    def _retract_notices(self, gateway: SlackGateway, notices: list) -> None:
+        """The notices about an erased message stop quoting it."""
+        for notice in notices:
+            if notice.dm_channel and notice.dm_ts:
+                _ = self.texts(gateway, notice.user_id)
+                gateway.update_posted(f"{notice.dm_channel}:{notice.dm_ts}",
+                                      _("notice.gone"), [blocks.section(_("notice.gone"))])
 
     def export_for_reporter(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                             case_id: int) -> bool:
@@ -358,12 +390,12 @@ class CaseWork:
             row = session.get(Case, case_id)
             row.export_consent_at = row.export_consent_at or utcnow()
             session.add(row)
-            q.audit(session, team_id=team_id, actor=user_id, action="export_consent",
+            q.audit(session, team_id=team_id, actor="reporter", action="export_consent",
                     subject=f"case:{case.number}")
         try:
             with session_scope(self.engine) as session:
                 document = case_document(session, vault=self.vault, team_id=team_id,
-                                         number=case.number, actor=user_id, language=_.language)
+                                         number=case.number, actor="reporter", language=_.language)
         except ExportRefused:
             gateway.send_dm(user_id, _("mine.export_failed", number=case.number), [])
             return False

@@ -15,6 +15,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("serve", help="run the Slack app (settings from the environment and .env)")
+    worker = sub.add_parser("worker", help="do the work after the ack (classification, OCR, "
+                                           "notices) from the queue HAVEN_QUEUE_URL names")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS",
+                        help="a busy worker says it is alive this often; the job of one "
+                             "silent twice as long is retried by another (default 30)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("demo", help="the whole flow offline, against a built-in Slack double, "
                                 "printed as each person sees it")
@@ -272,6 +278,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Take jobs from Redis until SIGTERM (or, with --burst, until none are left)."""
+    from bot.jobs import work
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if settings.queue_url is None:
+        return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
+                       "work itself (set it to a Redis URL such as redis://localhost:6379/0)")
+    return work(settings, burst=args.burst, heartbeat=max(1, args.heartbeat))
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply the database migrations."""
     from bot.storage.db import make_engine, migrate
@@ -493,6 +511,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_train,
             "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "images": cmd_images,
+            "worker": cmd_worker,
             "purge": cmd_purge, "audit": cmd_audit, "feedback": cmd_feedback,
             "case": cmd_case, "report": cmd_report}
 

@@ -43,6 +43,7 @@ class Settings:
     log_level: str
     slack_client_id: str | None = None  # with the secret: several workspaces, via OAuth
     slack_client_secret: str | None = None
+    queue_url: str | None = None  # Redis: the work after the ack goes to `haven worker`
 
     @property
     def oauth(self) -> bool:
@@ -57,7 +58,8 @@ class Settings:
     def __repr__(self) -> str:  # never print secrets, even by accident
         return (f"Settings(api={self.slack_api_url!r}, port={self.port}, "
                 f"database={_redact_url(self.database_url)!r}, socket_mode={self.socket_mode},"
-                f" oauth={self.oauth}, log_level={self.log_level!r})")
+                f" oauth={self.oauth}, queue={_redact_url(self.queue_url or '')!r},"
+                f" log_level={self.log_level!r})")
 
 
 def _redact_url(url: str) -> str:
@@ -200,7 +202,20 @@ def load_settings(env: Mapping[str, str] | None = None,
         log_level=_log_level(values),
         slack_client_id=client_id,
         slack_client_secret=client_secret,
+        queue_url=_queue_url(values),
     )
+
+
+def _queue_url(values: Mapping[str, str]) -> str | None:
+    """HAVEN_QUEUE_URL: a Redis URL, or nothing (the work after the ack stays in-process)."""
+    url = values.get("HAVEN_QUEUE_URL", "").strip()
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss", "unix"} or not (parsed.netloc or parsed.path):
+        raise SettingsError("HAVEN_QUEUE_URL must be a Redis URL such as "
+                            "redis://localhost:6379/0 (or rediss:// for TLS), or be left empty")
+    return url
 
 
 def _oauth(values: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -352,8 +352,9 @@ def _intro(figures: Figures, _: Texts) -> str:
 def _response_text(response: Response, _: Texts) -> str:
     if response.median_hours is None:
         return _("figures.response.hidden", min=MIN_COUNT)
-    return _("figures.response.shown", median=response.median_hours,
-             p90=response.p90_hours, cases=response.cases.value)
+    # the number of cases with a response is not shown: with the case total it would
+    # reveal how many had none, which may be fewer than five
+    return _("figures.response.shown", median=response.median_hours, p90=response.p90_hours)
 
 
 def _notes(figures: Figures, _: Texts) -> list[str]:
@@ -619,12 +620,14 @@ def _stats_section(table: Table, figures: Figures, _: Texts) -> list[str]:
 
 def stats_text(session: Session, *, team_id: str, language: str,
                now: datetime | None = None) -> str:
-    """The answer to ``/haven stats`` in Slack mrkdwn: this month and the 11 before it, in
-    one workspace, hidden as in the reports."""
+    """The answer to ``/haven stats`` in Slack mrkdwn: the twelve whole months before this
+    one, in one workspace, hidden as in the reports. Whole months only: a window ending now
+    would change with each new report and show, asked twice, that someone just reported."""
     now = _utc(now or datetime.now(UTC))
-    first = now.year * 12 + now.month - 1 - 11
+    end = datetime(now.year, now.month, 1, tzinfo=UTC)
+    first = now.year * 12 + now.month - 1 - 12
     start = datetime(first // 12, first % 12 + 1, 1, tzinfo=UTC)
-    figures = figures_between(session, start=start, end=now, team_id=team_id)
+    figures = figures_between(session, start=start, end=end, team_id=team_id)
     _ = Texts(language)
     totals = " · ".join(f"{_(f'figures.measure.{m}')}: {_shown(figures.totals[m], _)}"
                         for m in MEASURES)

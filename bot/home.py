@@ -53,8 +53,8 @@ def _age(moment: datetime | None, _: Texts, now: datetime) -> str:
         return "—"
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     hours = max(0, int((now - moment).total_seconds() // 3600))
-    return _("common.days", count=hours // 24) if hours >= 24 else _("common.hours",
-                                                                        count=hours)
+    count, unit = (hours // 24, "day") if hours >= 24 else (hours, "hour")
+    return _(f"common.{unit}") if count == 1 else _(f"common.{unit}s", count=count)
 
 
 # -- the Home tab ---------------------------------------------------------------------------

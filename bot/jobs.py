@@ -1,17 +1,44 @@
-"""Work after the ack: a bounded pool of in-process workers behind a small interface.
+"""Work after the ack, behind one interface with two backends.
 
-Listeners ack at once and submit the slow part (classification, OCR, notices) here, so the
-threads that answer Slack are never tied up. The interface — ``submit(fn, *args, **kw)`` — is
-the one a distributed task queue can stand behind when Haven scales out.
+Listeners ack at once and hand the slow part (classification, OCR, notices) to
+``haven.jobs``, so the threads that answer Slack are never tied up:
+
+- ``enqueue(name, team_id=..., client=..., **kwargs)``: a *job*, a plain description: a name
+  from :data:`JOBS` and keyword arguments of plain data (ids, the event as Slack sent it),
+  never a bound method or a live Slack client, because it may run in another process. There
+  Haven is built once per process from the environment, and the Slack client comes from the
+  job's workspace (``client`` is a shortcut for a job that stays in this process).
+- ``submit(fn, *args, **kwargs)``: a quick follow-up of a click (publish the Home tab, pass
+  a relay message on) that always runs in this process.
+
+Backends: :class:`LocalJobs` (the default) runs jobs on a bounded pool of threads here;
+:class:`RedisJobs` (``HAVEN_QUEUE_URL=redis://...``) puts them on a Redis queue that
+``haven worker`` processes, on this machine or others, take them from (RQ). Every job is
+idempotent: what it records is claimed in the database, so running it twice (a retry after
+a crash, a duplicate event) does nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
+
+#: The jobs a worker can run: name -> the Haven method that does it. Each method takes
+#: ``gateway`` and ``team_id`` plus the plain keyword arguments given to ``enqueue``.
+JOBS = {"handle_message": "handle_message", "handle_file": "handle_file"}
+
+QUEUE_NAME = "haven"
+RETRIES = 3  # a job that raised, or whose worker died, runs again (jobs are idempotent)
+MAINTENANCE_SECONDS = 60  # how often a worker looks for the jobs of dead workers
+JOB_SECONDS = 300  # OCR of the largest image takes seconds; a job stuck longer is killed
+# A finished job (sealed) goes after a minute. Not at once (0): RQ 3.0 then fails to delete
+# a job that was retried after its worker died, and counts that as the job failing.
+DONE_KEPT_SECONDS = 60
+FAILED_KEPT_SECONDS = 7 * 24 * 3600  # a failed job (sealed) stays for an operator to see
 
 
 class JobQueue:
@@ -21,16 +48,34 @@ class JobQueue:
     def __init__(self, workers: int = 4, backlog: int = 1000, name: str = "haven-job"):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._slots = threading.BoundedSemaphore(workers + backlog)
+        self._idle = threading.Condition()
+        self._outstanding = 0
+        self._closed = False
 
     def submit(self, fn, /, *args, **kwargs) -> Future | None:
         """Run ``fn`` soon; exceptions are logged (by type only: never content)."""
-        if not self._slots.acquire(blocking=False):
-            log.warning("job queue full: running %s inline", getattr(fn, "__name__", "job"))
+        if self._closed or not self._slots.acquire(blocking=False):
+            if not self._closed:
+                log.warning("job queue full: running %s inline", getattr(fn, "__name__", "job"))
             self._run(fn, args, kwargs)
             return None
-        future = self._pool.submit(self._run, fn, args, kwargs)
-        future.add_done_callback(lambda _: self._slots.release())
+        with self._idle:
+            self._outstanding += 1
+        try:
+            future = self._pool.submit(self._run, fn, args, kwargs)
+        except RuntimeError:  # shut down meanwhile: run it here rather than lose it
+            self._done(None)
+            self._run(fn, args, kwargs)
+            return None
+        future.add_done_callback(self._done)
         return future
+
+    def _done(self, _future) -> None:
+        self._slots.release()
+        with self._idle:
+            self._outstanding -= 1
+            if not self._outstanding:
+                self._idle.notify_all()
 
     @staticmethod
     def _run(fn, args, kwargs):
@@ -41,6 +86,177 @@ class JobQueue:
                       type(error).__name__)
             return None
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every job submitted so far, and every job those submitted, is done."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._outstanding, timeout)
+
     def shutdown(self, wait: bool = True) -> None:
-        """Finish what was submitted, accept nothing new."""
+        """Finish what was submitted (and what that submits); later jobs run inline."""
+        if wait:
+            self.join()
+        self._closed = True
         self._pool.shutdown(wait=wait)
+
+
+def run(haven, name: str, team_id: str, kwargs: dict, client=None):
+    """Do job ``name`` on ``haven``: with ``client`` when the job stays in the process that
+    received the event, else with the workspace's own client."""
+    method = getattr(haven, JOBS[name])
+    gateway = haven.gateway(client, team_id) if client is not None else \
+        haven.team_gateway(team_id)
+    if gateway is None:
+        log.warning("job %s: workspace %s is not installed", name, team_id)
+        return None
+    return method(gateway=gateway, team_id=team_id, **kwargs)
+
+
+class LocalJobs:
+    """Jobs on a pool of threads in this process (the default)."""
+
+    def __init__(self, haven, workers: int = 4, backlog: int = 1000):
+        self.haven = haven
+        self.local = JobQueue(workers, backlog)
+
+    def enqueue(self, name: str, *, team_id: str, client=None, **kwargs) -> None:
+        """Run job ``name`` soon (see :data:`JOBS`)."""
+        if name not in JOBS:
+            raise ValueError(f"no job named {name!r}")
+        self.local.submit(run, self.haven, name, team_id, kwargs, client)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future | None:
+        """A quick follow-up that runs in this process whatever the backend."""
+        return self.local.submit(fn, *args, **kwargs)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the jobs of this process are done."""
+        return self.local.join(timeout)
+
+    def shutdown(self) -> None:
+        """Finish the jobs of this process; accept no more."""
+        self.local.shutdown(wait=True)
+
+
+class RedisJobs(LocalJobs):
+    """Jobs on a Redis queue, for ``haven worker`` processes (RQ). A job's arguments are
+    sealed with the evidence key: Redis never holds message text in the clear."""
+
+    def __init__(self, haven, url: str):
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        super().__init__(haven)
+        self.connection = Redis.from_url(url)
+        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+
+    def enqueue(self, name: str, *, team_id: str, client=None, **kwargs) -> None:
+        """Put job ``name`` on the queue; if Redis cannot be reached, run it here at once
+        rather than lose an event Slack was told we have."""
+        from redis.exceptions import RedisError
+        from rq import Retry
+
+        if name not in JOBS:
+            raise ValueError(f"no job named {name!r}")
+        sealed = self.haven.vault.seal({"team_id": team_id, **kwargs})[0].decode("ascii")
+        try:
+            self.queue.enqueue(perform, name, sealed, retry=Retry(max=RETRIES),
+                               job_timeout=JOB_SECONDS, result_ttl=DONE_KEPT_SECONDS,
+                               failure_ttl=FAILED_KEPT_SECONDS, description=name)
+        except RedisError as error:
+            log.warning("job queue unreachable (%s): running %s here", type(error).__name__,
+                        name)
+            JobQueue._run(run, (self.haven, name, team_id, kwargs, client), {})
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.connection.close()
+
+
+def jobs_for(settings, haven) -> LocalJobs:
+    """The backend the settings ask for."""
+    url = getattr(settings, "queue_url", None)
+    return RedisJobs(haven, url) if url else LocalJobs(haven)
+
+
+# -- the worker side ----------------------------------------------------------------------
+class JobFailed(RuntimeError):
+    """A job raised; only the error's type is kept (Redis stores what a failed job raised,
+    and an error's message may quote what it was working on)."""
+
+
+_process: dict = {}  # this worker process's Haven, built once
+
+
+def worker_haven(settings=None):
+    """Haven for the jobs of this process: settings from the environment, the model loaded
+    once. A process forked from the one that built it drops the inherited database
+    connections (they belong to the parent) and opens its own."""
+    if "haven" not in _process:
+        from bot.config import load_settings
+        from bot.notify import make_client
+        from bot.service import Haven
+        from bot.storage.db import make_engine
+
+        settings = settings or load_settings()
+        haven = Haven(settings, make_engine(settings.database_url))
+        haven.base_client = make_client(None if settings.oauth else settings.slack_bot_token,
+                                        settings.slack_api_url)
+        _ = haven.model, haven.dictionary  # loaded here, shared by every job (and fork)
+        _process.update(haven=haven, pid=os.getpid())
+    if _process["pid"] != os.getpid():
+        _process["haven"].engine.dispose(close=False)
+        _process["pid"] = os.getpid()
+    return _process["haven"]
+
+
+def perform(name: str, sealed: str):
+    """What RQ calls in a worker: open the job and run it on this process's Haven."""
+    haven = worker_haven()
+    kwargs = haven.vault.open(sealed.encode("ascii"))
+    team_id = kwargs.pop("team_id")
+    try:
+        result = run(haven, name, team_id, kwargs)
+        haven.jobs.join()  # a follow-up it submitted must not die with this process
+    except Exception as error:
+        log.error("job %s failed: %s", name, type(error).__name__)
+        raise JobFailed(f"job {name} failed: {type(error).__name__}") from None
+    return result
+
+
+def work(settings, *, burst: bool = False, heartbeat: int = 30) -> int:
+    """``haven worker``: take Haven's jobs from Redis until told to stop (SIGTERM: finish
+    the job at hand, then exit) or, with ``burst``, until the queue is empty. A busy worker
+    says it is alive every ``heartbeat`` seconds; the job of a worker silent for twice that
+    is retried by another worker (RQ's maintenance, once a minute and at start-up)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    haven = worker_haven(settings)
+    connection = Redis.from_url(settings.queue_url)
+    queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+    worker = _worker_class()([queue], connection=connection, serializer=JSONSerializer,
+                             job_monitoring_interval=heartbeat,
+                             maintenance_interval=MAINTENANCE_SECONDS)
+    log.info("worker %s: jobs from %s", worker.name, QUEUE_NAME)
+    worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
+    haven.engine.dispose()
+    connection.close()
+    return 0
+
+
+def _worker_class():
+    from rq import Worker
+
+    class HavenWorker(Worker):
+        """RQ's forking worker, forked from a process that has the model loaded: each job
+        runs in a fresh child that starts at once (nothing to load), and a job whose child
+        crashes or hangs is retried without taking the worker down."""
+
+        def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+            # RQ adds a fixed minute: a worker that died would hold its job that long
+            # before another worker may retry it. Two missed heartbeats are enough.
+            return 2 * self.job_monitoring_interval
+
+    return HavenWorker

@@ -20,11 +20,26 @@ log = logging.getLogger(__name__)
 USER_CACHE_SECONDS = 300
 
 
+class NoPayloads(logging.Filter):
+    """Slack's libraries put whole request bodies (message text) into some warnings, such
+    as Bolt's "Unhandled request": keep the record, drop the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        carries_body = "body" in message.lower() and record.levelno >= logging.WARNING
+        if message.startswith("Unhandled request") or carries_body:
+            record.msg = f"{message.split('(')[0].strip()} (content not logged)"
+            record.args = ()
+        return True
+
+
 def quiet_logger(name: str) -> logging.Logger:
     """A logger for Slack's libraries that never goes below INFO: at DEBUG they log request
     and response bodies (message text, evidence), whatever LOG_LEVEL says."""
     logger = logging.getLogger(name)
     logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    if not any(isinstance(f, NoPayloads) for f in logger.filters):
+        logger.addFilter(NoPayloads())
     return logger
 
 

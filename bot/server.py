@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
+import signal
 import threading
+import time
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
 from bot.config import Settings
@@ -19,21 +24,56 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 THREADS = 8
+DRAIN_SECONDS = 10  # for the requests in flight at SIGTERM (Slack waits 3 s for an ack)
 
 
-def wsgi_app(bolt: App):
-    """``POST /slack/events`` for Slack, ``GET /healthz`` for the load balancer."""
+def wsgi_app(bolt: App, signing_secret: str):
+    """``POST /slack/events`` for Slack, ``GET /healthz`` for the load balancer, and the
+    OAuth install pages when several workspaces are served."""
     slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
+    verifier = SignatureVerifier(signing_secret)
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            body = json.dumps({"status": "ok"}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
-            return [body]
+            return _answer(start_response, "200 OK", {"status": "ok"})
+        if environ.get("PATH_INFO") == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            refused = _screen(environ, verifier)
+            if refused:
+                return _answer(start_response, *refused)
         return slack(environ, start_response)
 
     return application
+
+
+def _answer(start_response, status: str, payload: dict) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _screen(environ, verifier: SignatureVerifier) -> tuple[str, dict] | None:
+    """Refuse, before Bolt parses it, what is not signed by Slack (401) or has a shape no
+    Slack request has (400: Bolt would fail on it deep inside). Puts the body back."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 <= length <= MAX_BODY_BYTES:
+        return "400 Bad Request", {"error": "bad length"}
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    body = raw.decode("utf-8", errors="replace")
+    if not verifier.is_valid(body=body, timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP",
+                                                              ""),
+                             signature=environ.get("HTTP_X_SLACK_SIGNATURE", "")):
+        return "401 Unauthorized", {"error": "invalid signature"}
+    headers = {"content-type": environ.get("CONTENT_TYPE", "")}
+    try:
+        BoltRequest(body=body, headers=headers)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError):
+        return "400 Bad Request", {"error": "malformed payload"}
+    return None
 
 
 def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
@@ -71,22 +111,80 @@ def make_server(settings: Settings, bolt: App, host: str = "0.0.0.0", port: int 
     """A Waitress server for the app (not yet serving)."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app(bolt), host=host, port=settings.port if port is None else port,
+    return create_server(wsgi_app(bolt, settings.slack_signing_secret), host=host,
+                         port=settings.port if port is None else port,
                          threads=THREADS, max_request_body_size=MAX_BODY_BYTES, ident="haven")
 
 
 def serve(settings: Settings) -> None:
-    """Run Haven until interrupted."""
+    """Run Haven until SIGTERM or SIGINT; then stop taking events, finish what was acked,
+    and return (a second signal exits at once)."""
     haven, bolt = prepare(settings)
-    threading.Thread(target=sweep_forever, args=(haven, bolt, threading.Event()),
-                     daemon=True).start()
+    stop = threading.Event()
+    stop_on_signals(stop)
+    sweeper = threading.Thread(target=sweep_forever, args=(haven, bolt, stop),
+                               name="haven-sweep", daemon=True)
+    sweeper.start()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("Socket Mode")
-        SocketModeHandler(bolt, settings.slack_app_token).start()
-        return
-    server = make_server(settings, bolt)
-    log.info("listening on http://%s:%s%s", server.effective_host, server.effective_port,
-             EVENTS_PATH)
-    server.run()
+        handler = SocketModeHandler(bolt, settings.slack_app_token)
+        handler.connect()
+        stop.wait()
+        handler.close()
+    else:
+        server = make_server(settings, bolt)
+        log.info("listening on http://%s:%s%s", server.effective_host, server.effective_port,
+                 EVENTS_PATH)
+        run_until(server, stop)
+        drain(server)
+    shut_down(haven, bolt, sweeper)
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM or SIGINT sets ``stop``; a second one ends the process at once."""
+
+    def handler(signum, _frame):
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
+def run_until(server, stop: threading.Event) -> None:
+    """Waitress's loop, until ``stop`` is set (within a second)."""
+    while not stop.is_set():
+        server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
+                             use_poll=server.adj.asyncore_use_poll, count=1)
+
+
+def drain(server, seconds: float = DRAIN_SECONDS) -> None:
+    """Close the listening socket (new connections are refused: the load balancer sends
+    them elsewhere), answer the requests in flight, then close every connection. A request
+    cut off unanswered was not acked: Slack sends it again."""
+    from waitress import wasyncore
+
+    log.info("stopping: no new requests")
+    wasyncore.dispatcher.close(server)  # the listener only; open connections stay
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(
+            channel.requests or channel.total_outbufs_len
+            for channel in list(server.active_channels.values())):
+        server.asyncore.loop(timeout=0.05, map=server._map,
+                             use_poll=server.adj.asyncore_use_poll, count=1)
+    server.task_dispatcher.shutdown(cancel_pending=False, timeout=seconds)
+    wasyncore.close_all(server._map, ignore_all=True)
+
+
+def shut_down(haven: Haven, bolt: App, sweeper: threading.Thread) -> None:
+    """After the last request: finish the listeners Bolt runs after the ack, then the jobs
+    of this process (with HAVEN_QUEUE_URL the jobs wait in Redis instead), let the sweep
+    finish its round, close the database."""
+    bolt.listener_runner.listener_executor.shutdown(wait=True)
+    haven.jobs.shutdown()
+    sweeper.join()
+    haven.engine.dispose()
+    log.info("stopped")

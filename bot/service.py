@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 
@@ -20,19 +21,20 @@ from bot.config import Settings
 from bot.files import fetch_image
 from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
 from bot.images import ImageRejected, dictionary_for, judge
-from bot.jobs import JobQueue
+from bot.jobs import jobs_for
 from bot.notify import SlackGateway, UserCache, make_client
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.db import compact, session_scope
 from bot.storage.installations import SealedInstallationStore
-from bot.storage.models import Evidence, Flag, Notice
+from bot.storage.models import Flag, Notice
 from classifier.model import Result
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Haven", "Reply", "metadata_of"]
+_MENTIONS = re.compile(r"<@[UW][A-Z0-9]{2,20}(?:\|[^>]*)?>")  # no names in training data
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Haven(CaseWork, AdminWork):
         self._model = None
         self._model_loader = model_loader
         self._model_lock = threading.Lock()
-        self.jobs = JobQueue()
+        self.jobs = jobs_for(settings, self)  # in-process, or Redis (HAVEN_QUEUE_URL)
         self._dictionary: set[str] | None = None
         self.base_client = None  # the app's Web API client (set by create_app)
         self.installations = SealedInstallationStore(settings.slack_client_id, engine,
@@ -91,6 +93,11 @@ class Haven(CaseWork, AdminWork):
                 q.set_setting(session, team_id=team_id, key="enterprise_id",
                               value=enterprise_id)
             self._enterprises[team_id] = enterprise_id
+
+    def first_sight(self, key: str, team_id: str) -> bool:
+        """False for a signed request already taken (a replay), on any instance."""
+        with session_scope(self.engine) as session:
+            return q.first_sight(session, key=key, team_id=team_id)
 
     def client_for(self, team_id: str):
         """A Web API client with the workspace's own bot token (from its installation), or
@@ -140,9 +147,9 @@ class Haven(CaseWork, AdminWork):
         if watch is None:
             return None  # Haven reads only the channels on the watch list
         for file_id in message.files:  # OCR is slow: each image is a job of its own
-            self.jobs.submit(self.handle_image, gateway=gateway, team_id=team_id,
-                             event_id=event_id, message=message, file_id=file_id,
-                             watch=watch, bot_user_id=bot_user_id)
+            self.jobs.enqueue("handle_file", team_id=team_id, client=gateway.client,
+                              event_id=event_id, event=event, file_id=file_id,
+                              bot_user_id=bot_user_id)
         if not message.text.strip():
             return None
         result = self.model.classify([message.text])[0]
@@ -210,6 +217,17 @@ class Haven(CaseWork, AdminWork):
         return judge(data, model=self.model, dictionary=self.dictionary, known=known,
                      extra_texts=extra_texts)
 
+    def handle_file(self, *, gateway: SlackGateway, team_id: str, event_id: str, event: dict,
+                    file_id: str, bot_user_id: str | None) -> int | None:
+        """The job for one file of a message event (see :meth:`handle_image`)."""
+        message = message_from_event(event, bot_user_id)
+        watch = self.watch_of(team_id, message.channel) if message else None
+        if message is None or watch is None:
+            return None
+        return self.handle_image(gateway=gateway, team_id=team_id, event_id=event_id,
+                                 message=message, file_id=file_id, watch=watch,
+                                 bot_user_id=bot_user_id)
+
     def handle_image(self, *, gateway: SlackGateway, team_id: str, event_id: str,
                      message: Message, file_id: str, watch: Watch,
                      bot_user_id: str | None) -> int | None:
@@ -276,9 +294,21 @@ class Haven(CaseWork, AdminWork):
                                           mimetype=image[0].mimetype)
         except IntegrityError:
             log.info("event %s was already handled", event_id)
+            if not watch.shadow:  # its notices too, unless a crash cut them off
+                self._resume_notices(gateway, team_id, event_id)
             return None
         log.info("flag %s in %s (score %.2f)", flag_id, message.channel, result.score)
         return flag_id
+
+    def _resume_notices(self, gateway: SlackGateway, team_id: str, event_id: str) -> None:
+        """A retried job (its worker died) or a duplicate event finds the flag recorded:
+        send the notices still pending. Each is claimed before it is sent, so a notice the
+        first run is sending at this moment is not sent twice."""
+        with session_scope(self.engine) as session:
+            flag = q.flag_for_event(session, team_id=team_id, event_id=event_id)
+            flag_id = flag.id if flag is not None else None
+        if flag_id is not None:
+            self.deliver_notices(gateway=gateway, team_id=team_id, flag_id=flag_id)
 
     def _is_private(self, gateway: SlackGateway, message: Message) -> bool:
         with session_scope(self.engine) as session:
@@ -373,7 +403,7 @@ class Haven(CaseWork, AdminWork):
         bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
                                  evidence_id=flag.evidence_id, actor="haven",
                                  action="feedback_example")
-        text = bundle.get("ocr_text") or bundle.get("text") or ""
+        text = _MENTIONS.sub("<@U0PERSON>", bundle.get("ocr_text") or bundle.get("text") or "")
         q.record_example(session, vault=self.vault, team_id=team_id, source=source,
                          label=label, language=bundle.get("language") or "",
                          categories=flag.categories, text=text or None)
@@ -420,13 +450,13 @@ class Haven(CaseWork, AdminWork):
                   "permalink": None}  # fetched at delivery: the modal must open first
         with session_scope(self.engine) as session:
             evidence = q.store_evidence(session, vault=self.vault, team_id=team_id,
-                                        bundle=bundle)
-            q.audit(session, team_id=team_id, actor=user_id, action="evidence_kept_for_report",
+                                        bundle=bundle, kept_by=user_id)
+            q.audit(session, team_id=team_id, actor="reporter", action="evidence_kept_for_report",
                     subject=f"evidence:{evidence.id}")
             evidence_id = evidence.id
         self._open_report_modal(gateway, team_id, user_id, trigger_id,
                                 {"evidence": evidence_id, "by": user_id},
-                                can_hold=author is not None)
+                                can_hold=author is not None and author != user_id)
 
     def report_from_command(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                             trigger_id: str, chosen: str | None = None) -> None:
@@ -460,7 +490,7 @@ class Haven(CaseWork, AdminWork):
             evidence_id, flag_id = self._evidence_for(session, team_id, user_id, metadata, link)
             if evidence_id is None:
                 return None
-            about = self._about(session, team_id, evidence_id, flag_id)
+            about = self._about(session, team_id, evidence_id, flag_id, user_id)
             case = q.open_case(session, team_id=team_id, reporter_id=user_id,
                                confidant_id=confidant_id, show_name=show_name,
                                evidence_id=evidence_id, flag_id=flag_id,
@@ -476,13 +506,16 @@ class Haven(CaseWork, AdminWork):
             self.deliver_case(gateway, team_id, case_id)
         return number
 
-    def _about(self, session, team_id: str, evidence_id: int, flag_id: int | None) -> dict:
+    def _about(self, session, team_id: str, evidence_id: int, flag_id: int | None,
+               reporter_id: str) -> dict:
         """What a case keeps in the clear for figures and joint reports: a keyed hash of the
         author (never the id), the categories and the channel group."""
         flag = session.get(Flag, flag_id) if flag_id else None
         bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
                                  evidence_id=evidence_id, actor="haven", action="case_indexed")
         author = flag.author_id if flag else bundle.get("author")
+        if author == reporter_id:
+            author = None  # a report about one's own message is linked to nobody
         group = flag.channel_group if flag else ""
         if not flag and bundle.get("channel"):
             row = q.watched_channel(session, team_id=team_id, channel_id=bundle["channel"])
@@ -492,16 +525,18 @@ class Haven(CaseWork, AdminWork):
 
     def _evidence_for(self, session, team_id, user_id, metadata, link):
         if "flag" in metadata:
-            flag = q.flag_by_id(session, team_id=team_id, flag_id=int(metadata["flag"]))
+            flag_id = _row_id(metadata["flag"])
+            flag = flag_id and q.flag_by_id(session, team_id=team_id, flag_id=flag_id)
             notice = flag and q.notice_for(session, team_id=team_id, flag_id=flag.id,
                                            user_id=user_id)
             ok = notice is not None and flag.evidence_id is not None
             return (flag.evidence_id, flag.id) if ok else (None, None)
         if "evidence" in metadata:
-            evidence = session.get(Evidence, int(metadata["evidence"]))
-            ok = evidence is not None and evidence.team_id == team_id and \
-                metadata.get("by") == user_id
-            return (evidence.id, None) if ok else (None, None)
+            evidence_id = _row_id(metadata["evidence"])
+            evidence = evidence_id and q.draft_evidence(session, team_id=team_id,
+                                                        evidence_id=evidence_id,
+                                                        user_id=user_id)
+            return (evidence.id, None) if evidence else (None, None)
         bundle = {"text": "", "author": None, "channel": None, "ts": None, "link": link or None,
                   "permalink": link if link and link.startswith("https://") else None}
         evidence = q.store_evidence(session, vault=self.vault, team_id=team_id, bundle=bundle)
@@ -561,6 +596,14 @@ class Haven(CaseWork, AdminWork):
                 gateway.send_dm(admin, text, body)
             except SlackApiError as error:
                 log.info("admin reminder not delivered: %s", error.response.get("error"))
+
+
+def _row_id(value) -> int | None:
+    """A database id from a payload, or None for anything that is not a sane one."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
 
 
 def metadata_of(view: dict) -> dict:

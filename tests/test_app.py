@@ -12,6 +12,7 @@ from bot.blocks import DISMISS_BUTTON, REPORT_BUTTON, REPORT_SHORTCUT
 from bot.demo import ADMIN, AUTHOR, CONFIDANT, GENERAL, TARGET, TEAM_CHANNEL
 from bot.slack_double import BOT_USER_ID, wait_for
 from bot.storage.models import Case, Evidence, Feedback, Flag, Notice, WatchedChannel
+from tests.postgres import every_value
 from tests.scenarios import command, latest_view, report_values, rows, set_up
 
 HURTFUL = "nobody wants you on this team, just quit already"
@@ -80,7 +81,7 @@ def test_confidants_unwatch_and_status(local):
     set_up(local)
     status = command(local, ADMIN, "status")
     assert f"<#{GENERAL}>" in status and f"<@{CONFIDANT}>" in status
-    assert "fewer than 5" in status  # small counts are never shown
+    assert "/haven stats" in status and "flags," not in status  # no live counts
     assert "no longer offered" in command(local, ADMIN, f"confidant remove <@{CONFIDANT}|x>")
     assert "no longer reads" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
     assert "none yet" in command(local, ADMIN, "status")
@@ -110,7 +111,10 @@ def test_evidence_is_stored_encrypted_before_the_notice(local):
     bundle = local.haven.vault.open(evidence.cipher)
     assert bundle["text"].endswith(HURTFUL) and bundle["author"] == AUTHOR
     assert bundle["permalink"].startswith("https://") and len(evidence.sha256) == 64
-    database = (local.folder / "haven.db").read_bytes()
+    if local.haven.engine.dialect.name == "sqlite":
+        database = (local.folder / "haven.db").read_bytes()
+    else:
+        database = every_value(local.haven.engine)
     assert HURTFUL.encode() not in database
 
 

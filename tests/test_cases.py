@@ -236,3 +236,54 @@ def test_notice_buttons_of_an_expired_flag_do_nothing(local):
     local.player.click(TARGET, notice, blocks.REPORT_BUTTON)
     wait_for(lambda: False, timeout=0.3)
     assert local.double.views == [] and rows(local, Notice)
+
+
+# -- what the review found --------------------------------------------------------------------
+def test_an_anonymous_reporter_is_not_singled_out_among_the_people_a_message_names(local):
+    set_up(local)
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> <@{COLLEAGUE}> {HURTFUL}")
+    notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
+    local.player.click(TARGET, notice, blocks.REPORT_BUTTON)
+    local.player.submit(TARGET, latest_view(local), report_values())
+    shown = render.blocks(wait_for(lambda: cases_sent(local))[0]["blocks"])
+    assert "@person 1 @person 2" in shown and COLLEAGUE not in shown and TARGET not in shown
+    assert f"@{AUTHOR}" in shown  # the author stays named
+
+
+def test_a_forged_draft_cannot_borrow_someone_elses_evidence(local):
+    set_up(local)
+    message = {"type": "message", "user": AUTHOR, "ts": "1700000005.000100", "text": HURTFUL}
+    local.player.shortcut(TARGET, GENERAL, message, blocks.REPORT_SHORTCUT)
+    evidence_id = json.loads(latest_view(local)["private_metadata"])["evidence"]
+    forged = {"type": "modal", "callback_id": blocks.REPORT_MODAL, "blocks": [],
+              "private_metadata": json.dumps({"evidence": evidence_id, "by": COLLEAGUE})}
+    local.player.submit(COLLEAGUE, forged, report_values())
+    wait_for(lambda: False, timeout=0.4)
+    assert rows(local, Case) == [] and not local.double.dms_to(CONFIDANT)
+
+
+def test_a_double_click_on_withdraw_tells_the_confidant_once(local):
+    report(local)
+    confirmation = last_dm(local, TARGET, "was sent to")
+    local.player.click(TARGET, confirmation, blocks.WITHDRAW_BUTTON)
+    local.player.click(TARGET, confirmation, blocks.WITHDRAW_BUTTON)
+    last_dm(local, CONFIDANT, "was withdrawn")
+    wait_for(lambda: False, timeout=0.5)
+    posted = [c for c in local.double.calls_to("chat.postMessage")
+              if "was withdrawn" in c.get("text", "")]
+    assert len(posted) == 1  # one DM (and the case DM itself now says so)
+
+
+def test_withdrawal_retracts_the_notice_that_quoted_the_message(local):
+    report(local)
+    confirmation = last_dm(local, TARGET, "was sent to")
+    local.player.click(TARGET, confirmation, blocks.WITHDRAW_BUTTON)
+    assert wait_for(lambda: HURTFUL not in json.dumps(local.double.dms_to(TARGET)))
+
+
+def test_self_reports_cannot_be_held_against_anyone(local):
+    set_up(local)
+    message = {"type": "message", "user": AUTHOR, "ts": "1700000005.000100", "text": HURTFUL}
+    local.player.shortcut(AUTHOR, GENERAL, message, blocks.REPORT_SHORTCUT)
+    ids = [b.get("block_id") for b in latest_view(local)["blocks"]]
+    assert blocks.NOTE_BLOCK in ids and blocks.HOLD_BLOCK not in ids

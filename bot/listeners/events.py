@@ -11,16 +11,16 @@ def register(app: App) -> None:
     app.event("message")(on_message)
     app.event("app_home_opened")(on_home_opened)
     app.event("app_uninstalled")(on_uninstalled)
-    app.event("tokens_revoked")(on_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
 
 
 def on_message(body: dict, event: dict, context, client) -> None:
     """Hand the message to the job queue: judge it, flag it, notify the people it concerns."""
     haven = context["haven"]
     team_id = str(context.team_id or body.get("team_id") or "")
-    haven.jobs.submit(haven.handle_message, gateway=haven.gateway(client, team_id),
-                      team_id=team_id, event_id=str(body.get("event_id") or ""), event=event,
-                      bot_user_id=context.bot_user_id)
+    haven.jobs.enqueue("handle_message", team_id=team_id, client=client,
+                       event_id=str(body.get("event_id") or ""), event=event,
+                       bot_user_id=context.bot_user_id)
 
 
 def on_home_opened(event: dict, context, client) -> None:
@@ -34,3 +34,10 @@ def on_home_opened(event: dict, context, client) -> None:
 def on_uninstalled(body: dict, context) -> None:
     """Uninstalling Haven erases everything it kept about the workspace."""
     context["haven"].forget_workspace(str(context.team_id or body.get("team_id") or ""))
+
+
+def on_tokens_revoked(body: dict, event: dict, context) -> None:
+    """Revoking Haven's bot token is uninstalling it; a user token alone changes nothing."""
+    tokens = event.get("tokens") if isinstance(event, dict) else None
+    if isinstance(tokens, dict) and tokens.get("bot"):
+        on_uninstalled(body, context)

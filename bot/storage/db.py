@@ -5,19 +5,39 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from bot.config import sqlite_path
+from bot.storage.models import (
+    Case,
+    CaseMessage,
+    CaseNote,
+    Evidence,
+    EvidenceFile,
+    Example,
+    Feedback,
+    Flag,
+    Notice,
+)
+
+#: Tables whose rows a purge erases or rewrites: on PostgreSQL, compact rewrites their files.
+ERASED_TABLES = (Evidence, EvidenceFile, Flag, Notice, Feedback, Case, CaseMessage, CaseNote,
+                 Example)
+LOCK_TIMEOUT = "10s"  # compact gives up rather than hold the app up behind a long reader
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys, secure deletion and a shared
-    in-memory pool."""
+    """An engine for ``url``. SQLite gets WAL, foreign keys, secure deletion and a shared
+    in-memory pool; PostgreSQL (``postgresql+psycopg://``) a pool sized for the server's
+    threads whose connections are checked before use and renewed every half hour."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(psycopg_url(url), pool_pre_ping=True, pool_size=10,
+                             max_overflow=10, pool_recycle=1800)
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,12 +59,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def psycopg_url(url: str) -> str:
+    """``url``, where ``postgres://`` and ``postgresql://`` (as hosting providers write them)
+    name psycopg 3, the driver Haven installs, rather than SQLAlchemy's default psycopg2."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 def compact(engine: Engine) -> bool:
     """After a purge, leave no erased bytes in the database files. With secure_delete the
     pages are zeroed, but their old versions still sit in SQLite's write-ahead log until a
-    checkpoint copies them back and truncates it; VACUUM then drops any free pages. Other
-    databases manage their own storage: nothing to do. False if a reader kept the log from
-    being emptied (run again when Haven is idle)."""
+    checkpoint copies them back and truncates it; VACUUM then drops any free pages. False
+    if a reader kept the log from being emptied (run again when Haven is idle).
+    PostgreSQL keeps the old versions of rows in the table until they are vacuumed:
+    see :func:`_rewrite_tables`."""
+    if engine.dialect.name == "postgresql":
+        return _rewrite_tables(engine)
     if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
         return True
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -53,6 +85,23 @@ def compact(engine: Engine) -> bool:
             connection.exec_driver_sql("VACUUM")
         busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
     return not busy
+
+
+def _rewrite_tables(engine: Engine) -> bool:
+    """VACUUM FULL writes each table that held erased rows into new files and deletes the
+    old ones (a plain VACUUM would only mark the space reusable). It locks one table at a
+    time; False if a lock was not granted within LOCK_TIMEOUT (run again when idle)."""
+    quote = engine.dialect.identifier_preparer.quote
+    tables = ", ".join(quote(model.__tablename__) for model in ERASED_TABLES)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        try:
+            connection.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {tables}")
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            return False
+    return True
 
 
 @contextmanager

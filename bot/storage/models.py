@@ -66,6 +66,7 @@ class Evidence(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
+    kept_by: str | None = Field(default=None, max_length=32)  # who kept it for a report
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -202,6 +203,15 @@ class ProcessedEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: str = Field(default="", max_length=32)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class SeenRequest(SQLModel, table=True):
+    """Signed interactive requests already taken: a replayed one is refused, whichever
+    instance it reaches (the key is the request's signature; kept for ten minutes)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)
+    at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class AuditLog(SQLModel, table=True):

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.storage.crypto import Vault
@@ -29,6 +30,7 @@ from bot.storage.models import (
     KnownImage,
     Notice,
     ProcessedEvent,
+    SeenRequest,
     TeamSetting,
     WatchedChannel,
     utcnow,
@@ -36,6 +38,11 @@ from bot.storage.models import (
 
 CASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 MAX_NOTICE_ATTEMPTS = 5
+#: A notice 'sending' this long was cut off (its process died mid-send): it is due again.
+#: At least once, then: had the DM reached Slack just before the process died, it comes
+#: twice (Slack has no idempotency key for chat.postMessage, and reading the DM back would
+#: need a scope to read DMs, which Haven does not ask for).
+SENDING_TIMEOUT = timedelta(minutes=10)
 
 
 # -- events -------------------------------------------------------------------------------
@@ -44,6 +51,21 @@ def claim_event(session: Session, *, event_id: str, team_id: str) -> None:
     IntegrityError if the event was handled already (a retry, or another instance)."""
     session.add(ProcessedEvent(event_id=event_id, team_id=team_id))
     session.flush()
+
+
+REPLAY_WINDOW = timedelta(minutes=10)  # Slack's signatures are valid for five
+
+
+def first_sight(session: Session, *, key: str, team_id: str) -> bool:
+    """Record a signed request; False when it was seen before (a replay). Old keys go."""
+    session.exec(delete(SeenRequest).where(SeenRequest.at < utcnow() - REPLAY_WINDOW))
+    session.add(SeenRequest(key=key, team_id=team_id))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
 
 
 # -- settings, channels, roster ------------------------------------------------------------
@@ -137,13 +159,26 @@ def admins(session: Session, *, team_id: str) -> list[str]:
 
 
 # -- flags, evidence, notices --------------------------------------------------------------
-def store_evidence(session: Session, *, vault: Vault, team_id: str, bundle: dict) -> Evidence:
-    """Encrypt and add an evidence bundle."""
+def store_evidence(session: Session, *, vault: Vault, team_id: str, bundle: dict,
+                   kept_by: str | None = None) -> Evidence:
+    """Encrypt and add an evidence bundle (``kept_by``: the person it was kept for)."""
     cipher, digest = vault.seal(bundle)
-    evidence = Evidence(team_id=team_id, cipher=cipher, sha256=digest)
+    evidence = Evidence(team_id=team_id, cipher=cipher, sha256=digest, kept_by=kept_by)
     session.add(evidence)
     session.flush()
     return evidence
+
+
+def draft_evidence(session: Session, *, team_id: str, evidence_id: int,
+                   user_id: str) -> Evidence | None:
+    """Evidence kept for ``user_id``'s report and not yet part of any flag or case; None for
+    anything else (an id from another person, workspace or case)."""
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.team_id != team_id or evidence.kept_by != user_id:
+        return None
+    used = session.exec(select(Case.id).where(Case.evidence_id == evidence_id)).first()
+    flagged = session.exec(select(Flag.id).where(Flag.evidence_id == evidence_id)).first()
+    return None if used is not None or flagged is not None else evidence
 
 
 def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
@@ -169,8 +204,7 @@ def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
 def pending_notices(session: Session, *, team_id: str | None = None,
                     limit: int = 100) -> list[Notice]:
     """Notices not yet delivered (after a crash or a Slack outage)."""
-    query = select(Notice).where(Notice.status == "pending",
-                                 Notice.attempts < MAX_NOTICE_ATTEMPTS)
+    query = select(Notice).where(_notice_due(), Notice.attempts < MAX_NOTICE_ATTEMPTS)
     if team_id is not None:
         query = query.where(Notice.team_id == team_id)
     return list(session.exec(query.order_by(Notice.id).limit(limit)))
@@ -184,11 +218,20 @@ def noticed_about_message(session: Session, *, team_id: str, channel_id: str,
     return set(session.exec(query))
 
 
+def _notice_due():
+    """Pending, or 'sending' for longer than SENDING_TIMEOUT (``sent_at`` holds when the
+    attempt began until the notice is sent)."""
+    cut_off = and_(Notice.status == "sending", Notice.attempts < MAX_NOTICE_ATTEMPTS,
+                   or_(Notice.sent_at.is_(None), Notice.sent_at < utcnow() - SENDING_TIMEOUT))
+    return or_(Notice.status == "pending", cut_off)
+
+
 def claim_notice(session: Session, *, notice_id: int) -> bool:
-    """Mark a pending notice as being sent; False if someone else already claimed it."""
-    result = session.exec(update(Notice).where(Notice.id == notice_id,
-                                               Notice.status == "pending")
-                          .values(status="sending", attempts=Notice.attempts + 1))
+    """Mark a due notice as being sent, from now; False if another thread, process or
+    instance claimed it first (one conditional update: the database decides)."""
+    result = session.exec(update(Notice).where(Notice.id == notice_id, _notice_due())
+                          .values(status="sending", attempts=Notice.attempts + 1,
+                                  sent_at=utcnow()))
     return result.rowcount == 1
 
 
@@ -236,6 +279,12 @@ def notice_for(session: Session, *, team_id: str, flag_id: int, user_id: str) ->
     """The notice a person received about a flag: proof they may act on it."""
     query = select(Notice).where(Notice.team_id == team_id, Notice.flag_id == flag_id,
                                  Notice.user_id == user_id)
+    return session.exec(query).first()
+
+
+def flag_for_event(session: Session, *, team_id: str, event_id: str) -> Flag | None:
+    """The flag an event (or one file of it, ``event:file``) was recorded as."""
+    query = select(Flag).where(Flag.team_id == team_id, Flag.event_id == event_id)
     return session.exec(query).first()
 
 
@@ -301,9 +350,32 @@ def open_case(session: Session, *, team_id: str, reporter_id: str, confidant_id:
             flag.status = "reported"
             session.add(flag)
     session.flush()
-    audit(session, team_id=team_id, actor=reporter_id, action="case_opened",
+    audit(session, team_id=team_id, actor="reporter", action="case_opened",
           subject=f"case:{case.number}")
     return case
+
+
+def transition(session: Session, *, team_id: str, case_id: int, before: tuple[str, ...],
+               after: str, **values) -> bool:
+    """Move a case from one of the ``before`` statuses to ``after`` (and set ``values``) in
+    one conditional UPDATE: of two simultaneous clicks, or two instances, exactly one wins."""
+    result = session.exec(update(Case).where(
+        Case.id == case_id, Case.team_id == team_id, Case.status.in_(before)
+    ).values(status=after, last_activity_at=utcnow(), **values))
+    return result.rowcount == 1
+
+
+def claim_delivery(session: Session, *, case_id: int) -> bool:
+    """Claim a case's delivery to its confidant (one sender only); undone by
+    :func:`release_delivery` when Slack did not take it."""
+    result = session.exec(update(Case).where(
+        Case.id == case_id, Case.delivered_at.is_(None)).values(delivered_at=utcnow()))
+    return result.rowcount == 1
+
+
+def release_delivery(session: Session, *, case_id: int) -> None:
+    """The delivery failed: the sweep will try again."""
+    session.exec(update(Case).where(Case.id == case_id).values(delivered_at=None))
 
 
 def case_by_id(session: Session, *, team_id: str, case_id: int) -> Case | None:
@@ -669,7 +741,7 @@ def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
     case.status, case.outcome, case.closed_at, case.last_activity_at = \
         "withdrawn", "withdrawn", now, now
     _erase_evidence(session, _erase_case_contents(session, case))
-    audit(session, team_id=team_id, actor=case.reporter_id, action="case_withdrawn",
+    audit(session, team_id=team_id, actor="reporter", action="case_withdrawn",
           subject=f"case:{case.number}")
     return posted
 
@@ -690,7 +762,7 @@ def purge_team(session: Session, *, team_id: str) -> None:
     """Erase everything Haven holds about a workspace (the app was uninstalled)."""
     for table in (Notice, Feedback, AuditLog, CaseMessage, CaseNote, Case, Flag, EvidenceFile,
                   Evidence, Example, KnownImage, Confidant, Admin, WatchedChannel, TeamSetting,
-                  ProcessedEvent):
+                  ProcessedEvent, SeenRequest):
         session.exec(delete(table).where(table.team_id == team_id))
 
 
