@@ -352,7 +352,8 @@ class SlackDouble:
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         with self._lock:
             self.messages.append({"channel": args["channel"], "text": args.get("text", ""),
-                                  "blocks": args.get("blocks") or [], "ts": ts})
+                                  "blocks": args.get("blocks") or [], "ts": ts,
+                                  "at": time.time()})
         return {"ok": True, "channel": args["channel"], "ts": ts}
 
     def api_chat_update(self, args):

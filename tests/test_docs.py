@@ -35,3 +35,24 @@ def test_env_sample_lists_every_setting():
                                                                  "ERROR", "CRITICAL"}:
         if name.startswith(("SLACK_", "HAVEN_ENCRYPTION", "PORT", "DATABASE", "LOG_")):
             assert f"{name}=" in sample, name
+
+
+def test_the_container_is_multi_stage_non_root_with_tesseract_and_a_health_check():
+    docker = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+)", docker, flags=re.M)
+    assert len(stages) == 2 and all(s.startswith("python:3.11-slim") for s in stages)
+    assert re.search(r"^USER (?!root)\w+", docker, flags=re.M)
+    for package in ("tesseract-ocr-eng", "tesseract-ocr-nld"):
+        assert package in docker
+    assert "HEALTHCHECK" in docker and "/healthz" in docker
+    assert 'CMD ["serve"]' in docker and 'ENTRYPOINT ["haven"]' in docker
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".env", "var", ".git"} <= set(ignored)  # no secrets or data in the image
+
+
+def test_compose_runs_haven_with_postgresql_and_the_queue():
+    compose = (ROOT / "compose.yaml").read_text()
+    for needle in ("postgresql+psycopg://", "HAVEN_QUEUE_URL: redis://", "image: postgres",
+                   "image: redis", 'command: ["worker"]', "HAVEN_ENCRYPTION_KEY"):
+        assert needle in compose
+    assert "docker compose up" in README and "compose.yaml" in README
