@@ -23,9 +23,11 @@ from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
-_CHANNEL_ARG = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$|^(C[A-Z0-9]{2,})$")
+_CHANNEL_ARG = re.compile(
+    r"^<#([CG][A-Z0-9]{2,30})(?:\|([^>]{0,100}))?>$|^([CG][A-Z0-9]{2,30})$")
 _PERMALINK = re.compile(r"/archives/([CG][A-Z0-9]+)/p(\d{16})")
-_USER_ARG = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$|^([UW][A-Z0-9]{2,})$")
+_USER_ARG = re.compile(
+    r"^<@([UW][A-Z0-9]{2,30})(?:\|([^>]{0,100}))?>$|^([UW][A-Z0-9]{2,30})$")
 ON_OFF = {"on": True, "aan": True, "off": False, "uit": False}
 FLAG_DAYS = (1, 365)  # what the retention of unreported flags may be set to
 CASE_MONTHS = (1, 120)

@@ -1,6 +1,9 @@
-"""Shared fixtures: the shipped model, loaded once per test session."""
+"""Shared fixtures: the shipped model, loaded once per test session; a fresh database per
+test, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
+
+import contextlib
 
 import pytest
 
@@ -13,10 +16,58 @@ def model():
     return load_model()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server to create test databases on (see tests/postgres.py): required
+    under CI, skipped on a machine that has none."""
+    from tests import postgres
+
+    servers = contextlib.ExitStack()
+    try:
+        url = servers.enter_context(postgres.server())
+    except postgres.Required as error:
+        pytest.fail(str(error))
+    except postgres.Unavailable as error:
+        pytest.skip(str(error))
+    with servers:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a database of its own on PostgreSQL.
+    A test limits itself to one with ``@pytest.mark.parametrize("database_url",
+    ["sqlite"], indirect=True)``."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'haven.db'}"
+        return
+    from tests import postgres
+
+    with postgres.fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
 @pytest.fixture
-def local(tmp_path, model):
-    """Haven served on loopback against a fresh Slack double and a fresh SQLite database."""
+def engine(database_url):
+    """An engine on the fresh database, migrated to the newest schema."""
+    from bot.storage.db import make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def local(tmp_path, model, database_url):
+    """Haven served on loopback against a fresh Slack double and a fresh database (SQLite
+    and PostgreSQL)."""
+    from cryptography.fernet import Fernet
+
     from bot.demo import LocalHaven
 
-    with LocalHaven(tmp_path, model_loader=lambda: model) as running:
+    env = {"DATABASE_URL": database_url}
+    if not database_url.startswith("sqlite"):  # SQLite keeps its key in a file beside it
+        env["HAVEN_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    with LocalHaven(tmp_path, env=env, model_loader=lambda: model) as running:
         yield running

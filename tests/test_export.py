@@ -13,7 +13,6 @@ from bot.cli import main
 from bot.export import ExportRefused, case_document, quote
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
-from bot.storage.db import make_engine, migrate
 from bot.storage.models import AuditLog, Case, CaseMessage, Evidence
 from classifier.data import load_training_data
 
@@ -22,17 +21,14 @@ FORGED = "# Case closed\n## Evidence\nnothing happened"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    """A fresh SQLite file, its vault, and the environment the `haven` command reads."""
+def db(tmp_path, monkeypatch, database_url, engine):
+    """A fresh database (SQLite and PostgreSQL), its vault, and the environment the `haven`
+    command reads."""
     key = Fernet.generate_key().decode()
-    path = tmp_path / "haven.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HAVEN_ENCRYPTION_KEY", key)
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    yield engine, Vault((key,))
-    engine.dispose()
+    return engine, Vault((key,))
 
 
 def reported(engine, vault, *, team: str = "T1", consent: bool = True,

@@ -22,18 +22,11 @@ from bot.figures import (
     stats_text,
     year_figures,
 )
-from bot.storage.db import make_engine, migrate, session_scope
+from bot.storage.db import session_scope
 from bot.storage.models import AuditLog, Case, Flag
 
 SECRETS = ("CSECRETCHAN", "USECRETAUTHOR", "UREPORTERX", "HVN-SECRT", "TSECRETTEAM")
 _ids = itertools.count()
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine("sqlite:///" + str(tmp_path / "h.db"))
-    migrate(engine)
-    return engine
 
 
 def add_flags(engine, month: int, count: int, *, categories: str = "insult", group: str = "",
@@ -245,24 +238,26 @@ def test_one_workspace_or_all(engine):
     assert "all workspaces" in render_markdown(year(engine, team_id=None), "en")
 
 
-def test_stats_covers_the_last_twelve_months_in_slack_mrkdwn(engine):
+def test_stats_covers_the_twelve_whole_months_before_this_one_in_slack_mrkdwn(engine):
     add_flags(engine, 1, 9, year=2026)
+    add_flags(engine, 2, 6, year=2026)  # this month: not yet (it would change by the hour)
     add_flags(engine, 1, 7, year=2025)  # 13 months before: left out
     add_flags(engine, 8, 2, year=2025)
     with session_scope(engine) as session:
         text = stats_text(session, team_id="T1", language="nl",
                           now=datetime(2026, 2, 10, tzinfo=UTC))
-    assert text.startswith("*Haven: anonieme cijfers, maart 2025 – februari 2026*")
+    assert text.startswith("*Haven: anonieme cijfers, februari 2025 – januari 2026*")
     assert "Signaleringen: 11 · Meldingen: 0 · Zaken: 0" in text
     assert "• Belediging: 11 · 0 · 0" in text
     assert "*Per uitkomst* (meldingen · zaken)" in text
     assert "*Tijd tot eerste reactie:* Niet getoond" in text
 
 
-def test_cli_writes_the_report_and_records_it_in_the_audit_log(engine, tmp_path, monkeypatch):
+def test_cli_writes_the_report_and_records_it_in_the_audit_log(engine, database_url, tmp_path,
+                                                               monkeypatch):
     add_flags(engine, 3, 12)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(tmp_path / "h.db"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     out = tmp_path / "figures.html"
     assert main(["report", "--year", "2026", "--format", "html", "--language", "nl",
                  "--out", str(out)]) == 0
@@ -273,11 +268,11 @@ def test_cli_writes_the_report_and_records_it_in_the_audit_log(engine, tmp_path,
         ("", "cli", "figures_report", "2026")]
 
 
-def test_cli_prints_markdown_by_default_for_one_workspace(engine, tmp_path, monkeypatch,
-                                                          capsys):
+def test_cli_prints_markdown_by_default_for_one_workspace(engine, database_url, tmp_path,
+                                                          monkeypatch, capsys):
     add_flags(engine, 3, 12)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(tmp_path / "h.db"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
     assert main(["report", "--year", "2026", "--team", "T1"]) == 0
     assert "| March | 12 |" in capsys.readouterr().out
     with session_scope(engine) as session:

@@ -3,6 +3,7 @@ bytes of the database file — and only an anonymous tally stays for the figures
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from cryptography.fernet import Fernet
 from sqlmodel import Session, select
 
 from bot.cli import main
+from bot.config import sqlite_path
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
-from bot.storage.db import make_engine, migrate
+from bot.storage.db import ERASED_TABLES, compact
 from bot.storage.models import (
     AuditLog,
     Case,
@@ -26,23 +28,21 @@ from bot.storage.models import (
     Flag,
     Notice,
 )
+from tests.postgres import every_value
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 SECRET = "Sanne, everyone knows you slept your way into that job"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    """A fresh SQLite file, its vault, and the environment the `haven` command reads."""
+def db(tmp_path, monkeypatch, database_url, engine):
+    """A fresh database (SQLite and PostgreSQL), its vault, the SQLite file (None on
+    PostgreSQL), and the environment the `haven` command reads."""
     key = Fernet.generate_key().decode()
-    path = tmp_path / "haven.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HAVEN_ENCRYPTION_KEY", key)
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    yield engine, Vault((key,)), path
-    engine.dispose()
+    return engine, Vault((key,)), sqlite_path(database_url)
 
 
 def flag(session: Session, vault: Vault, *, team: str = "T1", age: timedelta,
@@ -96,8 +96,8 @@ def on_disk(path: Path) -> bytes:
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-def test_purge_leaves_neither_plaintext_nor_ciphertext_on_disk(db, capsys):
-    engine, vault, path = db
+def secrets_in(engine, vault: Vault) -> list[bytes]:
+    """An old flag with an image and a held report, committed; the ciphertexts they keep."""
     with Session(engine) as session:
         old = flag(session, vault, age=timedelta(days=31))
         held = case(session, vault, status="held", age=timedelta(days=31))
@@ -109,6 +109,13 @@ def test_purge_leaves_neither_plaintext_nor_ciphertext_on_disk(db, capsys):
                    held.note_cipher, session.get(Evidence, held.evidence_id).cipher]
         ciphers += [m.cipher for m in session.exec(select(CaseMessage))]
         session.commit()
+    return ciphers
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_purge_leaves_neither_plaintext_nor_ciphertext_on_disk(db, capsys):
+    engine, vault, path = db
+    ciphers = secrets_in(engine, vault)
     engine.dispose()
     before = on_disk(path)
     assert all(cipher in before for cipher in ciphers)  # the test can see them
@@ -118,6 +125,46 @@ def test_purge_leaves_neither_plaintext_nor_ciphertext_on_disk(db, capsys):
     after = on_disk(path)
     assert not any(cipher in after for cipher in ciphers)
     assert SECRET.encode() not in after and b"slept your way" not in after
+
+
+def table_files(engine) -> dict[str, int]:
+    """PostgreSQL's file number of each of Haven's tables (VACUUM FULL writes new files)."""
+    with engine.connect() as connection:
+        return dict(connection.exec_driver_sql(
+            "SELECT relname, pg_relation_filenode(oid) FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace").all())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_purge_erases_the_rows_and_rewrites_their_tables_on_postgresql(db, capsys):
+    engine, vault, _ = db
+    ciphers = secrets_in(engine, vault)
+    before, files = every_value(engine), table_files(engine)
+    assert all(cipher in before for cipher in ciphers)  # the test can see them
+
+    assert main(["purge", "--now", NOW.isoformat()]) == 0
+    assert capsys.readouterr().out.strip() == "erased 1 flag, 1 case, 0 examples, 0 drafts"
+    after = every_value(engine)
+    assert not any(cipher in after for cipher in ciphers)
+    assert SECRET.encode() not in after
+    rewritten = {name for name, file in table_files(engine).items() if files[name] != file}
+    assert rewritten == {model.__tablename__ for model in ERASED_TABLES}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_compacting_gives_up_rather_than_wait_behind_a_reader_on_postgresql(db):
+    engine, _vault, _ = db
+    with engine.connect() as reader:
+        reader.execute(select(Evidence)).all()  # holds its lock until the transaction ends
+        started = time.monotonic()
+        assert compact(engine) is False
+        assert time.monotonic() - started < 5
+    assert compact(engine) is True
+    # The pooled connections went back as they were: the app's own queries may still wait.
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]
+    assert [c.exec_driver_sql("SHOW lock_timeout").scalar() for c in pooled] == ["0", "0"]
+    for connection in pooled:
+        connection.close()
 
 
 def test_purge_refuses_a_malformed_date_in_one_line(db, capsys):

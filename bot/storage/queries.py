@@ -90,7 +90,7 @@ def watch(session: Session, *, team_id: str, channel_id: str, name: str,
     """Opt a channel in; False if it already was."""
     if watched_channel(session, team_id=team_id, channel_id=channel_id):
         return False
-    session.add(WatchedChannel(team_id=team_id, channel_id=channel_id, name=name,
+    session.add(WatchedChannel(team_id=team_id, channel_id=channel_id, name=name[:100],
                                added_by=admin_id, is_private=is_private))
     return True
 
