@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 
 from bot import blocks
+from bot.i18n import DEFAULT_LANGUAGE, Texts
 from bot.notify import SlackGateway
 from bot.storage import queries as q
 from bot.storage.db import compact, session_scope
@@ -342,19 +343,12 @@ class CaseWork:
         if case is None:
             return False
         with session_scope(self.engine) as session:
-            notices = q.notices_for_flag(session, team_id=team_id, flag_id=case.flag_id) \
-                if case.flag_id else []
             if not q.transition(session, team_id=team_id, case_id=case_id,
                                 before=WITHDRAWABLE, after="withdrawing"):
                 return False  # withdrawn already (a double click)
-            posted = q.withdraw_case(session, team_id=team_id, case_id=case_id)
-            flag_gone = case.flag_id is None or q.flag_by_id(
-                session, team_id=team_id, flag_id=case.flag_id).evidence_id is None
+            q.withdraw_case(session, team_id=team_id, case_id=case_id)  # queues retractions
         compact(self.engine)  # no copy of the erased evidence stays behind on disk
-        for ref in posted:
-            gateway.delete(ref)
-        if flag_gone:
-            self._retract_notices(gateway, notices)
+        self.retract(lambda team: gateway if team == team_id else None, team_id=team_id)
         if case.confidant_id and case.delivered_at:
             _ = self.texts(gateway, case.confidant_id)
             text, body = blocks.case_withdrawn_for_confidant(_, number=case.number)
@@ -368,13 +362,26 @@ class CaseWork:
         gateway.update_posted(case.reporter_dm, text, body)
         return True
 
-    def _retract_notices(self, gateway: SlackGateway, notices: list) -> None:
-        """The notices about an erased message stop quoting it."""
-        for notice in notices:
-            if notice.dm_channel and notice.dm_ts:
-                _ = self.texts(gateway, notice.user_id)
-                gateway.update_posted(f"{notice.dm_channel}:{notice.dm_ts}",
-                                      _("notice.gone"), [blocks.section(_("notice.gone"))])
+    def retract(self, gateway_for, team_id: str | None = None) -> int:
+        """Delete or expire the messages Haven sent about what was just erased (relay
+        messages go; notices and case DMs keep a short note), so no copy stays in Slack."""
+        with session_scope(self.engine) as session:
+            todo = q.retractions(session, team_id=team_id)
+        done = 0
+        for item in todo:
+            gateway = gateway_for(item.team_id)
+            if gateway is None:
+                continue
+            if item.kind == "delete":
+                gateway.delete(item.posted)
+            else:
+                _ = Texts(self.setting(item.team_id, "language", DEFAULT_LANGUAGE))
+                gateway.update_posted(item.posted, _("retention.erased"),
+                                      [blocks.section(_("retention.erased"))])
+            with session_scope(self.engine) as session:
+                q.retracted(session, retraction_id=item.id)
+            done += 1
+        return done
 
     def export_for_reporter(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                             case_id: int) -> bool:

@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS",
                         help="a busy worker says it is alive this often; the job of one "
-                             "silent twice as long is retried by another (default 30)")
+                             "silent three times as long is retried by another (default 30)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("demo", help="the whole flow offline, against a built-in Slack double, "
                                 "printed as each person sees it")
@@ -362,8 +362,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     print("erased " + ", ".join(f"{counts[kind]} {kind[:-1] if counts[kind] == 1 else kind}"
                                 for kind in q.PURGED))
     if not compact(engine):
-        print("haven: another process is reading the database, so erased pages are still in "
-              "its write-ahead log; run `haven purge` again", file=sys.stderr)
+        print("haven: another process is using the database, so the erased rows may still be "
+              "on disk (SQLite's write-ahead log, or PostgreSQL tables not yet rewritten); run "
+              "`haven purge` again", file=sys.stderr)
         return 1
     return 0
 

@@ -561,6 +561,8 @@ class Haven(CaseWork, AdminWork):
                     log.warning("workspace %s is not installed: its work waits", team_id)
             return gateways[team_id]
 
+        self.retract(for_team)  # Haven's own messages about what the purge erased
+
         with session_scope(self.engine) as session:
             notices = q.pending_notices(session, team_id=None)
             waiting = [(c.team_id, c.id) for c in q.undelivered_cases(session)]

@@ -287,3 +287,36 @@ def test_self_reports_cannot_be_held_against_anyone(local):
     local.player.shortcut(AUTHOR, GENERAL, message, blocks.REPORT_SHORTCUT)
     ids = [b.get("block_id") for b in latest_view(local)["blocks"]]
     assert blocks.NOTE_BLOCK in ids and blocks.HOLD_BLOCK not in ids
+
+
+def test_after_retention_havens_own_messages_no_longer_show_anything(local):
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from bot.server import recover
+    from bot.storage.models import utcnow
+
+    case_dm = report(local)
+    write(local, CONFIDANT, case_dm, blocks.REPLY_BUTTON, "See you on Friday")
+    relayed = last_dm(local, TARGET, "Your confidant wrote")
+    local.player.message(AUTHOR, GENERAL, f"<@{COLLEAGUE}> {HURTFUL}")  # never reported
+    assert wait_for(lambda: local.double.dms_to(COLLEAGUE))
+    opened = len(local.double.views)
+    local.player.click(CONFIDANT, case_dm, blocks.CLOSE_BUTTON)
+    local.player.submit(CONFIDANT, latest_view(local, opened + 1), {blocks.OUTCOME_BLOCK: {
+        blocks.OUTCOME_INPUT: {"type": "radio_buttons", "selected_option": {"value": "advice"}}}})
+    assert wait_for(lambda: rows(local, Case)[0].status == "closed")
+    with Session(local.haven.engine) as session:
+        case = session.get(Case, rows(local, Case)[0].id)
+        case.closed_at = utcnow() - timedelta(days=400)
+        session.add(case)
+        for flag in rows(local, Flag):
+            flag.created_at = utcnow() - timedelta(days=40)
+            session.add(flag)
+        session.commit()
+    recover(local.haven, local.bolt)
+    assert HURTFUL not in json.dumps(local.double.messages)  # notices and the case DM
+    assert "See you on Friday" not in json.dumps(local.double.messages)
+    assert relayed["ts"] in [m["ts"] for m in local.double.deleted]
+    assert "erased" in local.double.dms_to(COLLEAGUE)[0]["text"]

@@ -205,6 +205,17 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
 
 
+class Retraction(SQLModel, table=True):
+    """A message Haven sent that must go now that what it showed was erased: ``delete`` it
+    (a relay message) or ``expire`` it (replace a notice or a case DM by a short note)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    posted: str = Field(max_length=64)  # "channel:ts"
+    kind: str = Field(max_length=10)  # delete | expire
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class SeenRequest(SQLModel, table=True):
     """Signed interactive requests already taken: a replayed one is refused, whichever
     instance it reaches (the key is the request's signature; kept for ten minutes)."""

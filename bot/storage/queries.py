@@ -30,6 +30,7 @@ from bot.storage.models import (
     KnownImage,
     Notice,
     ProcessedEvent,
+    Retraction,
     SeenRequest,
     TeamSetting,
     WatchedChannel,
@@ -604,6 +605,10 @@ def _erase_evidence(session: Session, evidence_ids: set[int | None]) -> None:
 def _skeleton(session: Session, flag: Flag) -> int | None:
     """Reduce a flag to the anonymous tally the figures need (month, categories, channel
     group); its notices and feedback go. Returns the evidence it let go of."""
+    for notice in session.exec(select(Notice).where(Notice.flag_id == flag.id,
+                                                    Notice.dm_ts.is_not(None))):
+        retract(session, team_id=flag.team_id, posted=f"{notice.dm_channel}:{notice.dm_ts}",
+                kind="expire")
     session.exec(delete(Notice).where(Notice.flag_id == flag.id))
     session.exec(delete(Feedback).where(Feedback.flag_id == flag.id))
     evidence_id = flag.evidence_id
@@ -630,6 +635,9 @@ def _release_flag(session: Session, case: Case) -> int | None:
 def _erase_case_contents(session: Session, case: Case) -> set[int | None]:
     """Delete a case's relay messages and notes, forget its note and evidence (and its
     flag's, when no other report needs it). Returns the evidence it let go of."""
+    for posted in session.exec(select(CaseMessage.posted).where(
+            CaseMessage.case_id == case.id, CaseMessage.posted.is_not(None))):
+        retract(session, team_id=case.team_id, posted=posted, kind="delete")
     session.exec(delete(CaseMessage).where(CaseMessage.case_id == case.id))
     session.exec(delete(CaseNote).where(CaseNote.case_id == case.id))
     let_go = {case.evidence_id}
@@ -642,8 +650,31 @@ def _strip_case(session: Session, case: Case) -> set[int | None]:
     """Keep of a case only what the figures need: status, outcome, dates, categories,
     channel group. Nothing left says who reported, to whom, or about whom."""
     case.reporter_id, case.confidant_id, case.author_key = "", None, None
+    for posted in (case.reporter_dm, case.confidant_dm):
+        if posted:
+            retract(session, team_id=case.team_id, posted=posted, kind="expire")
     case.reporter_dm, case.confidant_dm = None, None
     return _erase_case_contents(session, case)
+
+
+def retract(session: Session, *, team_id: str, posted: str, kind: str) -> None:
+    """Queue a message Haven sent for deletion or expiry in Slack (see :func:`retractions`)."""
+    session.add(Retraction(team_id=team_id, posted=posted[:64], kind=kind))
+
+
+def retractions(session: Session, *, team_id: str | None = None,
+                limit: int = 200) -> list[Retraction]:
+    """Messages in Slack still to delete or expire, oldest first; the caller deletes each row
+    once it has acted on it."""
+    query = select(Retraction).order_by(Retraction.id).limit(limit)
+    if team_id is not None:
+        query = query.where(Retraction.team_id == team_id)
+    return list(session.exec(query))
+
+
+def retracted(session: Session, *, retraction_id: int) -> None:
+    """Done with one retraction."""
+    session.exec(delete(Retraction).where(Retraction.id == retraction_id))
 
 
 def _due_flags(session: Session, now: datetime) -> list[Flag]:
@@ -762,7 +793,7 @@ def purge_team(session: Session, *, team_id: str) -> None:
     """Erase everything Haven holds about a workspace (the app was uninstalled)."""
     for table in (Notice, Feedback, AuditLog, CaseMessage, CaseNote, Case, Flag, EvidenceFile,
                   Evidence, Example, KnownImage, Confidant, Admin, WatchedChannel, TeamSetting,
-                  ProcessedEvent, SeenRequest):
+                  ProcessedEvent, SeenRequest, Retraction):
         session.exec(delete(table).where(table.team_id == team_id))
 
 
