@@ -84,3 +84,15 @@ def test_demo_shows_each_person_what_they_see():
                    "Ingrid, the confidant", "Case HVN-", "Messages Haven posted in channels: 0"):
         assert needle in out.stdout
     json.dumps(out.stdout)
+
+
+def test_instances_starting_together_migrate_one_at_a_time(database_url, tmp_path):
+    code = ("import sys; from bot.storage.db import make_engine, migrate; "
+            "migrate(make_engine(sys.argv[1])); print('migrated')")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    starting = [subprocess.Popen([sys.executable, "-c", code, database_url], cwd=tmp_path,
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(3)]
+    for process in starting:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0 and out.strip() == "migrated", err[-500:]

@@ -140,6 +140,36 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(migrations_path()))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+MIGRATION_LOCK = 7_264_436  # any constant: PostgreSQL advisory lock key for migrations
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    """One migration at a time, when several instances start together: an advisory lock on
+    PostgreSQL, a lock file beside a SQLite database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as holder:
+            holder.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                yield
+            finally:
+                holder.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                holder.commit()
+        return
+    path = sqlite_path(str(engine.url)) if engine.dialect.name == "sqlite" else None
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with open(path.parent / f"{path.name}.migrate.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

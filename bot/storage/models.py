@@ -97,12 +97,15 @@ class Flag(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A private notice due to one affected person; sent exactly once."""
 
-    __table_args__ = (UniqueConstraint("flag_id", "user_id"),)
+    # One notice per person per message, whichever instance handles the message or its edit.
+    __table_args__ = (UniqueConstraint("flag_id", "user_id"),
+                      UniqueConstraint("team_id", "message_key", "user_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     flag_id: int = Field(foreign_key="flag.id", index=True)
     user_id: str = Field(max_length=32)
+    message_key: str | None = Field(default=None, max_length=64)  # "channel:ts"
     status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed
     attempts: int = 0
     dm_channel: str | None = Field(default=None, max_length=32)

@@ -198,7 +198,8 @@ def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
     session.add(flag)
     session.flush()
     for user_id in affected:
-        session.add(Notice(team_id=team_id, flag_id=flag.id, user_id=user_id))
+        session.add(Notice(team_id=team_id, flag_id=flag.id, user_id=user_id,
+                           message_key=f"{channel_id}:{message_ts}"[:64]))
     return flag
 
 
