@@ -108,7 +108,12 @@ def run(haven, name: str, team_id: str, kwargs: dict, client=None):
     if gateway is None:
         log.warning("job %s: workspace %s is not installed", name, team_id)
         return None
-    return method(gateway=gateway, team_id=team_id, **kwargs)
+    from bot.storage.db import through_outages
+
+    # the database restarting or failing over: the job is idempotent, so it waits and runs
+    # again rather than losing an event Slack was told we have
+    return through_outages(method, gateway=gateway, team_id=team_id, what=f"job {name}",
+                           **kwargs)
 
 
 class LocalJobs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import json
 import logging
@@ -122,6 +123,7 @@ def serve(settings: Settings) -> None:
     haven, bolt = prepare(settings)
     stop = threading.Event()
     stop_on_signals(stop)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1`: every thread's stack, for operators
     sweeper = threading.Thread(target=sweep_forever, args=(haven, bolt, stop),
                                name="haven-sweep", daemon=True)
     sweeper.start()

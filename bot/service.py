@@ -26,7 +26,7 @@ from bot.notify import SlackGateway, UserCache, make_client
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
-from bot.storage.db import compact, session_scope
+from bot.storage.db import compact, session_scope, through_outages
 from bot.storage.installations import SealedInstallationStore
 from bot.storage.models import Flag, Notice
 from classifier.model import Result
@@ -352,7 +352,7 @@ class Haven(CaseWork, AdminWork):
             with session_scope(self.engine) as session:
                 flag = q.flag_by_id(session, team_id=team_id, flag_id=notice.flag_id)
                 bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
-                                         evidence_id=flag.evidence_id, actor=notice.user_id,
+                                         evidence_id=flag.evidence_id, actor="recipient",
                                          action="notice_sent")
             text, body = blocks.private_notice(self.texts(gateway, notice.user_id),
                                                flag_id=notice.flag_id, bundle=bundle)
@@ -364,9 +364,14 @@ class Haven(CaseWork, AdminWork):
             with session_scope(self.engine) as session:
                 q.release_notice(session, notice_id=notice.id)
             return 0
-        with session_scope(self.engine) as session:
-            q.notice_sent(session, notice_id=notice.id, dm_channel=channel, dm_ts=ts)
+        # Slack has it: recording that must not fail on a database blip, or the notice
+        # would stay "sending" and be sent again after the time-out
+        through_outages(self._record_sent, notice.id, channel, ts, what="notice record")
         return 1
+
+    def _record_sent(self, notice_id: int, channel: str, ts: str) -> None:
+        with session_scope(self.engine) as session:
+            q.notice_sent(session, notice_id=notice_id, dm_channel=channel, dm_ts=ts)
 
     # -- the notice's buttons -----------------------------------------------------------
     def dismiss(self, *, gateway: SlackGateway, team_id: str, user_id: str, flag_id: int,

@@ -88,20 +88,42 @@ def binaries() -> Path | None:
 def throwaway_server() -> Iterator[str]:
     """Initialise and start a cluster in a temporary folder on a free loopback port, as a
     user PostgreSQL accepts (it refuses to run as root); stopped and deleted afterwards."""
+    with own_server() as (url, _control):
+        yield url
+
+
+@contextlib.contextmanager
+def own_server() -> Iterator[tuple[str, object]]:
+    """A server of the caller's own: its URL, and a control to stop and start it (for the
+    fault tests: the database going away mid-run)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise Unavailable(f"no PostgreSQL installed and {URL_VARIABLE} not set")
     folder = Path(tempfile.mkdtemp(prefix="haven-postgres-"))
     run = _runner(folder)
     data, port = folder / "data", _free_port()
+    # A test server: durability buys nothing, speed does.
+    options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off")
+
+    class Control:
+        """Stop and start the server as an operator does: connections are cut, committed
+        data stays (an immediate stop would lose it: this server commits asynchronously)."""
+
+        @staticmethod
+        def stop() -> None:
+            run(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+
+        @staticmethod
+        def start() -> None:
+            run(bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-o", options,
+                "start")
+
     try:
         run(bin_dir / "initdb", "-D", data, "-U", "haven", "--auth=trust", "--no-locale",
             "-E", "UTF8", "--no-sync")
-        # A test server: durability buys nothing, speed does.
-        options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
         run(bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-o", options, "start")
-        yield f"postgresql+psycopg://haven@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg://haven@127.0.0.1:{port}/postgres", Control
     finally:
         if (data / "postmaster.pid").exists():
             run(bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +25,8 @@ from bot.storage.models import (
     Flag,
     Notice,
 )
+
+log = logging.getLogger(__name__)
 
 #: Tables whose rows a purge erases or rewrites: on PostgreSQL, compact rewrites their files.
 ERASED_TABLES = (Evidence, EvidenceFile, Flag, Notice, Feedback, Case, CaseMessage, CaseNote,
@@ -109,6 +113,26 @@ def _rewrite_tables(engine: Engine) -> bool:
         finally:  # the connection goes back to the pool, for the app's queries
             connection.exec_driver_sql("RESET lock_timeout")
     return True
+
+
+OUTAGE_RETRY_SECONDS = (0.5, 1, 2, 4, 8, 15, 30)  # about a minute: a restart or fail-over
+
+
+def through_outages(fn, /, *args, what: str = "work", **kwargs):
+    """``fn(*args, **kwargs)``, run again while the database is unreachable (it restarts or
+    fails over); only for work that is safe to repeat. Raises after about a minute."""
+    from sqlalchemy.exc import InterfaceError
+
+    for delay in (*OUTAGE_RETRY_SECONDS, None):
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            if delay is None:
+                raise
+            log.warning("%s: database unavailable (%s); again in %ss", what,
+                        type(error).__name__, delay)
+            time.sleep(delay)
+    return None
 
 
 @contextmanager
