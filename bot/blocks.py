@@ -436,10 +436,13 @@ def case_update_for_reporter(_: Texts, *, case: CaseInfo) -> tuple[str, list]:
     return text, blocks
 
 
-def case_withdrawn_for_reporter(_: Texts, *, number: str) -> tuple[str, list]:
-    """The reporter's confirmation that their case is withdrawn and erased."""
+def case_withdrawn_for_reporter(_: Texts, *, number: str,
+                                delivered: bool = True) -> tuple[str, list]:
+    """The reporter's confirmation that their case is withdrawn and erased (and whether the
+    confidant, who never saw an undelivered report, was told)."""
     text = _("mine.withdrawn_title", number=number)
-    return text, [section(_("mine.withdrawn", title=text))]
+    return text, [section(_("mine.withdrawn" if delivered else "mine.withdrawn_unsent",
+                            title=text))]
 
 
 def relay_message(_: Texts, *, case: CaseInfo, text: str, to_reporter: bool) -> tuple[str, list]:

@@ -358,7 +358,8 @@ class CaseWork:
             except Exception as error:
                 log.warning("confidant not told of withdrawal: %s", _reason(error))
         _ = self.texts(gateway, user_id)
-        text, body = blocks.case_withdrawn_for_reporter(_, number=case.number)
+        text, body = blocks.case_withdrawn_for_reporter(
+            _, number=case.number, delivered=bool(case.confidant_id and case.delivered_at))
         gateway.update_posted(case.reporter_dm, text, body)
         return True
 
