@@ -89,21 +89,42 @@ class Sender(threading.local):
         return self.conn
 
 
-def start_haven(double: SlackDouble, port: int, folder: Path, database_url: str | None,
-                queue_url: str | None) -> subprocess.Popen:
+def haven_env(double: SlackDouble, port: int, database_url: str | None,
+              queue_url: str | None, folder: Path) -> dict[str, str]:
+    """The environment of ``haven serve`` and ``haven worker``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=double.api_url, PORT=str(port), PYTHONPATH=str(ROOT),
                LOG_LEVEL="WARNING", DATABASE_URL=database_url or
                f"sqlite:///{folder / 'haven.db'}")
-    if database_url and not database_url.startswith("sqlite"):
-        from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet
 
-        env["HAVEN_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    env["HAVEN_ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # shared by every process
     if queue_url:
         env["HAVEN_QUEUE_URL"] = queue_url
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=folder, env=env,
+    return env
+
+
+def start(command: str, env: dict[str, str], folder: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot", command], cwd=folder, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: healthy_port(port), 20)
+    return server, f"redis://127.0.0.1:{port}/0"
+
+
+def healthy_port(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def start_reference(port: int, api_url: str) -> subprocess.Popen:
@@ -192,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hurtful", type=float, default=0.1,
                         help="share of messages that are hurtful and mention someone")
     parser.add_argument("--database-url", help="default: a new SQLite file")
-    parser.add_argument("--queue-url", help="HAVEN_QUEUE_URL for Haven (and run no worker: "
-                                            "start `haven worker` yourself)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="with N > 0: start a Redis server and N `haven worker` processes "
+                             "(HAVEN_QUEUE_URL); default: jobs run inside `haven serve`")
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args(argv)
 
@@ -203,9 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         workspace.add_user(user, f"Colleague {user[-5:]}")
     double = SlackDouble(workspace).start()
     rows = []
+    redis, queue_url = start_redis() if args.workers else (None, None)
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
-        haven = start_haven(double, port, Path(folder), args.database_url, args.queue_url)
+        env = haven_env(double, port, args.database_url, queue_url, Path(folder))
+        haven = start("serve", env, Path(folder))
+        workers = [start("worker", env, Path(folder)) for _ in range(args.workers)]
         try:
             if not wait_for(lambda: healthy(port), 60):
                 print(haven.stderr.read() if haven.poll() is not None else "no answer")
@@ -223,8 +248,11 @@ def main(argv: list[str] | None = None) -> int:
                        notices=len(latencies), notices_missing=missing)
             rows.append(row)
         finally:
-            haven.terminate()
-            haven.wait(30)
+            for process in (haven, *workers):
+                process.terminate()
+                process.wait(30)
+            if redis is not None:
+                redis.terminate()
         if not args.no_reference:
             port = free_port()
             reference = start_reference(port, double.api_url)
@@ -246,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_table(rows: list[dict], args) -> None:
     database = "PostgreSQL" if args.database_url and "postgres" in args.database_url \
         else "SQLite"
+    if args.workers:
+        database += f", Redis queue and {args.workers} workers"
     print(f"\n{args.rate:g} signed message events/s for {args.seconds:g} s on loopback "
           f"({os.cpu_count()} cores, {database}, {args.hurtful:.0%} hurtful):\n")
     print(f"{'':28} {'sent':>7} {'acked/s':>8} {'ack p50':>8} {'ack p99':>8} {'errors':>7} "
