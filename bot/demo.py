@@ -75,9 +75,10 @@ class LocalHaven:
         self.player = SlackPlayer(self.url + EVENTS_PATH, self.double)
         return self
 
-    def player_for(self, team_id: str) -> SlackPlayer:
+    def player_for(self, team_id: str, enterprise_id: str | None = None) -> SlackPlayer:
         """Someone in another workspace (installed with :meth:`install`)."""
-        return SlackPlayer(self.url + EVENTS_PATH, self.double, team_id=team_id)
+        return SlackPlayer(self.url + EVENTS_PATH, self.double, team_id=team_id,
+                           enterprise_id=enterprise_id)
 
     def install(self, team_id: str, enterprise_id: str = "") -> tuple[int, str]:
         """Install Haven into a workspace the way a person does: open ``/slack/install``,

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import blocks
 from bot.admin import AdminWork, Reply
@@ -26,7 +26,7 @@ from bot.notify import SlackGateway, UserCache, make_client
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
-from bot.storage.db import compact, session_scope, through_outages
+from bot.storage.db import compact, remember_enterprise, session_scope, through_outages
 from bot.storage.installations import SealedInstallationStore
 from bot.storage.models import Flag, Notice
 from classifier.model import Result
@@ -65,6 +65,14 @@ class Haven(CaseWork, AdminWork):
         self.installations = SealedInstallationStore(settings.slack_client_id, engine,
                                                      self.vault) if settings.oauth else None
         self._enterprises: dict[str, str] = {}
+        try:  # the Grid orgs of workspaces seen before
+            with session_scope(engine) as session:
+                known = q.settings_named(session, key="enterprise_id")
+        except SQLAlchemyError:  # not migrated yet (a worker started before `haven migrate`)
+            known = []
+        for team_id, enterprise_id in known:
+            remember_enterprise(team_id, enterprise_id)
+            self._enterprises[team_id] = enterprise_id
 
     # -- model ------------------------------------------------------------------------
     @property
@@ -89,6 +97,7 @@ class Haven(CaseWork, AdminWork):
         """Remember a workspace's Enterprise Grid org (to find an org-wide install's token
         for work that runs outside a request, such as the sweep)."""
         if self._enterprises.get(team_id) != enterprise_id:
+            remember_enterprise(team_id, enterprise_id)
             with session_scope(self.engine) as session:
                 q.set_setting(session, team_id=team_id, key="enterprise_id",
                               value=enterprise_id)

@@ -443,11 +443,13 @@ class SlackPlayer:
     """Sends Haven what Slack would send, signed with the signing secret."""
 
     def __init__(self, events_url: str, double: SlackDouble,
-                 signing_secret: str = SIGNING_SECRET, team_id: str = TEAM_ID):
+                 signing_secret: str = SIGNING_SECRET, team_id: str = TEAM_ID,
+                 enterprise_id: str | None = None):
         self.url = events_url
         self.double = double
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
+        self.enterprise_id = enterprise_id  # a workspace in an Enterprise Grid org
         self._ids = itertools.count(1)
 
     def post(self, body: str, content_type: str, *, timestamp: int | None = None,
@@ -471,7 +473,9 @@ class SlackPlayer:
                 "event_id": event_id or f"Ev{next(self._ids):08d}",
                 "event_time": int(time.time()),
                 "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER_ID,
-                                    "is_bot": True}]}
+                                    "enterprise_id": self.enterprise_id, "is_bot": True}]}
+        if self.enterprise_id:
+            body["enterprise_id"] = self.enterprise_id
         return self.post(json.dumps(body), "application/json", **kw)
 
     def message(self, user: str, channel: str, text: str, **extra) -> tuple[int, str]:
@@ -487,11 +491,15 @@ class SlackPlayer:
                 "user_id": user, "command": "/haven", "text": text,
                 "response_url": self.double.response_url(),
                 "trigger_id": f"trig.{next(self._ids)}", "api_app_id": "A0HAVEN01"}
+        if self.enterprise_id:
+            form["enterprise_id"] = self.enterprise_id
         return self.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
     def _interactive(self, payload: dict) -> tuple[int, str]:
         payload = {"team": {"id": self.team_id}, "api_app_id": "A0HAVEN01",
                    "trigger_id": f"trig.{next(self._ids)}", **payload}
+        if self.enterprise_id:
+            payload.setdefault("enterprise", {"id": self.enterprise_id})
         return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}),
                          "application/x-www-form-urlencoded")
 

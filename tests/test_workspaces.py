@@ -133,3 +133,34 @@ def test_a_forged_oauth_redirect_installs_nothing(grid):
 def test_every_table_of_havens_data_carries_the_workspace():
     for table in SQLModel.metadata.sorted_tables:
         assert "team_id" in table.columns, table.name
+
+
+def test_a_workspace_in_an_enterprise_grid_org_writes_rows_that_carry_the_org(grid):
+    status, _ = grid.install("T0GRIDWS1", enterprise_id="E0GRID001")
+    assert status == 200
+    player = grid.player_for("T0GRIDWS1", enterprise_id="E0GRID001")
+    assert "now watches" in command(player, B_ADMIN, f"watch <#{B_CHANNEL}|b-general>")
+    player.message(B_AUTHOR, B_CHANNEL, f"<@{B_TARGET}> {HURTFUL}")
+    assert wait_for(lambda: grid.double.dms_to(B_TARGET))
+    written = [row for table in SQLModel.metadata.sorted_tables
+               for row in _rows(grid, table) if row.team_id == "T0GRIDWS1"]
+    assert {type(r).__name__ for r in written} >= {"Flag", "Evidence", "Notice",
+                                                   "WatchedChannel", "ProcessedEvent"}
+    missing = sorted({type(r).__name__ for r in written if r.enterprise_id is None})
+    assert not missing
+    assert {r.enterprise_id for r in written} == {"E0GRID001"}
+    assert grid.haven.client_for("T0GRIDWS1") is not None  # the sweep finds its token
+
+
+def _rows(grid, table) -> list:
+    from sqlmodel import Session, select
+
+    model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__tablename__", "") ==
+                 table.name)
+    with Session(grid.haven.engine) as session:
+        return list(session.exec(select(model)))
+
+
+def test_every_table_of_havens_data_carries_the_org_too():
+    for table in SQLModel.metadata.sorted_tables:
+        assert "enterprise_id" in table.columns, table.name

@@ -115,6 +115,24 @@ def _rewrite_tables(engine: Engine) -> bool:
     return True
 
 
+#: Workspace -> Enterprise Grid org, for the rows written in this process (see below).
+ENTERPRISES: dict[str, str] = {}
+
+
+def remember_enterprise(team_id: str, enterprise_id: str) -> None:
+    """From now on, rows of ``team_id`` carry ``enterprise_id``."""
+    ENTERPRISES[team_id] = enterprise_id
+
+
+@event.listens_for(Session, "before_flush")
+def _fill_enterprise(session, _context, _instances) -> None:
+    """Every new row of a workspace in a Grid org carries the org, wherever it is written."""
+    for row in session.new:
+        if getattr(row, "enterprise_id", "") is None and \
+                getattr(row, "team_id", None) in ENTERPRISES:
+            row.enterprise_id = ENTERPRISES[row.team_id]
+
+
 OUTAGE_RETRY_SECONDS = (0.5, 1, 2, 4, 8, 15, 30)  # about a minute: a restart or fail-over
 
 

@@ -1,4 +1,6 @@
-"""All of Haven's tables. Every row carries the workspace (``team_id``) it belongs to.
+"""All of Haven's tables. Every row carries the workspace (``team_id``) it belongs to, and
+its Enterprise Grid org (``enterprise_id``) when there is one: :func:`bot.storage.db.
+make_engine` fills that in on every insert, from the workspace.
 
 Message text, evidence, notes and relay messages are stored only encrypted (``*_cipher``
 columns, see :mod:`bot.storage.crypto`); unflagged messages are never stored at all.
@@ -21,6 +23,7 @@ class TeamSetting(SQLModel, table=True):
     """A workspace setting (threshold, retention, ...) as text."""
 
     team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=1000)
 
@@ -29,6 +32,7 @@ class WatchedChannel(SQLModel, table=True):
     """A channel an admin opted in; Haven reads no other channel."""
 
     team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     channel_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=100)
     is_private: bool = False
@@ -43,6 +47,7 @@ class Confidant(SQLModel, table=True):
     """A person on the confidant roster."""
 
     team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     user_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=200)
     kind: str = Field(default="internal", max_length=20)  # internal | external
@@ -55,6 +60,7 @@ class Admin(SQLModel, table=True):
     """An admin who configured Haven: reminded when something needs an admin."""
 
     team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     user_id: str = Field(primary_key=True, max_length=32)
     seen_at: datetime = Field(default_factory=utcnow)
 
@@ -64,6 +70,7 @@ class Evidence(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     kept_by: str | None = Field(default=None, max_length=32)  # who kept it for a report
@@ -81,6 +88,7 @@ class Flag(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     event_id: str = Field(max_length=64)
     channel_id: str = Field(max_length=32)
     message_ts: str = Field(max_length=32)
@@ -103,6 +111,7 @@ class Notice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     flag_id: int = Field(foreign_key="flag.id", index=True)
     user_id: str = Field(max_length=32)
     message_key: str | None = Field(default=None, max_length=64)  # "channel:ts"
@@ -126,6 +135,7 @@ class Case(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     number: str = Field(max_length=16)
     reporter_id: str = Field(max_length=32)
     confidant_id: str | None = Field(default=None, max_length=32)
@@ -156,6 +166,7 @@ class CaseMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     case_id: int = Field(foreign_key="case.id", index=True)
     sender: str = Field(max_length=20)  # reporter | confidant
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -168,6 +179,7 @@ class CaseNote(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     case_id: int = Field(foreign_key="case.id", index=True)
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
@@ -179,6 +191,7 @@ class Example(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     source: str = Field(max_length=30)  # not_a_problem | confidant | admin
     label: str = Field(max_length=20)  # harassing | benign
     language: str = Field(default="", max_length=8)
@@ -194,6 +207,7 @@ class Feedback(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     flag_id: int = Field(foreign_key="flag.id")
     user_id: str = Field(max_length=32)
     verdict: str = Field(max_length=20)
@@ -205,6 +219,7 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: str = Field(default="", max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     received_at: datetime = Field(default_factory=utcnow)
 
 
@@ -214,6 +229,7 @@ class Retraction(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     posted: str = Field(max_length=64)  # "channel:ts"
     kind: str = Field(max_length=10)  # delete | expire
     created_at: datetime = Field(default_factory=utcnow)
@@ -225,6 +241,7 @@ class SeenRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     team_id: str = Field(default="", max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -234,6 +251,7 @@ class AuditLog(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     at: datetime = Field(default_factory=utcnow)
     actor: str = Field(max_length=32)
     action: str = Field(max_length=40)
@@ -245,6 +263,7 @@ class EvidenceFile(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     evidence_id: int = Field(foreign_key="evidence.id", index=True)
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
@@ -260,6 +279,7 @@ class KnownImage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(default="", index=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     hashes: str = Field(max_length=200)  # comma-separated hex pHashes: whole, centre
     words: str = Field(default="", max_length=2000)  # the words read in it, space-separated
     label: str = Field(default="", max_length=200)

@@ -76,6 +76,12 @@ def get_setting(session: Session, *, team_id: str, key: str) -> str | None:
     return row.value if row else None
 
 
+def settings_named(session: Session, *, key: str) -> list[tuple[str, str]]:
+    """(workspace, value) of one setting in every workspace that has it."""
+    return list(session.exec(select(TeamSetting.team_id, TeamSetting.value).where(
+        TeamSetting.key == key)))
+
+
 def set_setting(session: Session, *, team_id: str, key: str, value: str) -> None:
     """Create or replace a workspace setting."""
     session.merge(TeamSetting(team_id=team_id, key=key, value=value))
