@@ -58,6 +58,7 @@ CLOSE_BUTTON = "haven_case_close"
 WITHDRAW_BUTTON = "haven_case_withdraw"
 EXPORT_BUTTON = "haven_case_export"
 CONTACT_BUTTON = "haven_contact_confidant"
+REASSIGN_BUTTON, REASSIGN_MODAL = "haven_case_reassign", "haven_reassign_submit"
 RELAY_MODAL, RELAY_BLOCK, RELAY_INPUT = "haven_relay_submit", "relay", "relay_text"
 NOTES_MODAL, NOTE_ADD_BLOCK, NOTE_ADD_INPUT = "haven_notes_submit", "new_note", "new_note_text"
 CLOSE_MODAL, OUTCOME_BLOCK, OUTCOME_INPUT = "haven_close_submit", "outcome", "outcome_choice"
@@ -420,6 +421,31 @@ def report_confirmation(_: Texts, *, case: CaseInfo, confidant_id: str | None,
     if buttons := reporter_buttons(case, _):
         blocks.append(ActionsBlock(block_id=f"mine_{case.id}", elements=buttons))
     return text, blocks
+
+
+def confidant_gone(_: Texts, *, case: CaseInfo) -> tuple[str, list]:
+    """The confidant the reporter chose left the roster before the report reached them."""
+    text = _("mine.confidant_gone_title", number=case.number)
+    return text, [section(_("mine.confidant_gone", title=text)),
+                  ActionsBlock(block_id=f"reassign_{case.id}", elements=[ButtonElement(
+                      text=_("mine.choose"), action_id=REASSIGN_BUTTON, value=str(case.id),
+                      style="primary")])]
+
+
+def reassign_modal(_: Texts, *, case: CaseInfo, confidants: list[RosterEntry]) -> View:
+    """Choose another confidant for a report that has not reached anyone yet."""
+    options = [Option(value=c.user_id, text=_confidant_label(c, _)) for c in confidants[:100]]
+    body = [section(_("mine.choose_about", number=case.number))]
+    if options:
+        body.append(InputBlock(block_id=CONFIDANT_BLOCK, label=_("report.confidant"),
+                               element=StaticSelectElement(action_id=CONFIDANT_INPUT,
+                                                           options=options,
+                                                           placeholder=_("report.choose"))))
+    else:
+        body.append(section(_("report.no_confidant")))
+    return View(type="modal", callback_id=REASSIGN_MODAL, title=_("report.title"),
+                submit=_("report.send") if options else None, close=_("common.cancel"),
+                private_metadata=json.dumps({"case": case.id}), blocks=body)
 
 
 def case_update_for_reporter(_: Texts, *, case: CaseInfo) -> tuple[str, list]:

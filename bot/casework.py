@@ -93,6 +93,8 @@ class CaseWork:
     def deliver_case(self, gateway: SlackGateway, team_id: str, case_id: int) -> bool:
         """Send a case to its confidant, then confirm to the reporter. A failure leaves it
         undelivered for the sweep; the evidence is never lost."""
+        if self._confidant_left(gateway, team_id, case_id):
+            return False
         view = self._confidant_view(gateway, team_id, case_id, "evidence_sent_to_confidant")
         if view is None:
             return False
@@ -116,6 +118,49 @@ class CaseWork:
             session.add(row)
         self._confirm(gateway, team_id, row)
         return True
+
+    def _confidant_left(self, gateway: SlackGateway, team_id: str, case_id: int) -> bool:
+        """A report not yet delivered whose confidant left the roster (a held report, say)
+        goes back to its reporter, who chooses again; nobody else reads it meanwhile."""
+        with session_scope(self.engine) as session:
+            case = q.case_by_id(session, team_id=team_id, case_id=case_id)
+            if case is None or case.confidant_id is None or case.delivered_at is not None or \
+                    q.is_confidant(session, team_id=team_id, user_id=case.confidant_id):
+                return False
+            moved = q.transition(session, team_id=team_id, case_id=case_id, before=("open",),
+                                 after="awaiting_confidant", confidant_id=None)
+        if moved:
+            text, body = blocks.confidant_gone(self.texts(gateway, case.reporter_id),
+                                               case=self.info(case, for_confidant=False))
+            try:
+                gateway.send_dm(case.reporter_id, text, body)
+            except Exception as error:
+                log.warning("case %s: reporter not asked to choose: %s", case.id,
+                            _reason(error))
+        return True
+
+    def open_reassign(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                      case_id: int, trigger_id: str) -> bool:
+        """The reporter chooses another confidant for a report nobody has received."""
+        case = self._case(team_id, case_id, user_id, REPORTER)
+        if case is None or case.status != "awaiting_confidant":
+            return False
+        view = blocks.reassign_modal(self.texts(gateway, user_id), confidants=self._roster(
+            team_id), case=self.info(case, for_confidant=False))
+        return self._open(gateway, trigger_id, view)
+
+    def reassign(self, *, gateway: SlackGateway, team_id: str, user_id: str, case_id: int,
+                 confidant_id: str) -> bool:
+        """Send a waiting report to the confidant the reporter chose now."""
+        if self._case(team_id, case_id, user_id, REPORTER) is None:
+            return False
+        with session_scope(self.engine) as session:
+            if not q.is_confidant(session, team_id=team_id, user_id=confidant_id) or \
+                    not q.transition(session, team_id=team_id, case_id=case_id,
+                                     before=("awaiting_confidant",), after="open",
+                                     confidant_id=confidant_id):
+                return False
+        return self.deliver_case(gateway, team_id, case_id)
 
     def deliver_joint(self, gateway: SlackGateway, team_id: str, case_ids: list[int]) -> None:
         """Reports held for a joint case, and the one that released them: each confidant

@@ -320,3 +320,25 @@ def test_after_retention_havens_own_messages_no_longer_show_anything(local):
     assert "See you on Friday" not in json.dumps(local.double.messages)
     assert relayed["ts"] in [m["ts"] for m in local.double.deleted]
     assert "erased" in local.double.dms_to(COLLEAGUE)[0]["text"]
+
+
+def test_a_held_report_whose_confidant_left_goes_back_to_its_reporter(local):
+    from bot.demo import ADMIN
+    from tests.scenarios import command
+
+    report(local, reporter=TARGET, hold=True)
+    assert "is now a confidant" in command(local, ADMIN, f"confidant add <@{ADMIN}>")
+    assert "no longer offered" in command(local, ADMIN, f"confidant remove <@{CONFIDANT}>")
+    local.player.message(AUTHOR, GENERAL, f"<@{COLLEAGUE}> {HURTFUL}")  # a second report
+    notice = wait_for(lambda: local.double.dms_to(COLLEAGUE))[0]
+    opened = len(local.double.views)
+    local.player.click(COLLEAGUE, notice, blocks.REPORT_BUTTON)
+    local.player.submit(COLLEAGUE, latest_view(local, opened + 1), report_values(confidant=ADMIN))
+    asked = last_dm(local, TARGET, "no longer available")
+    assert local.double.dms_to(CONFIDANT) == []  # the one who left never reads it
+    opened = len(local.double.views)
+    local.player.click(TARGET, asked, blocks.REASSIGN_BUTTON)
+    local.player.submit(TARGET, latest_view(local, opened + 1), report_values(confidant=ADMIN))
+    assert wait_for(lambda: len([m for m in local.double.dms_to(ADMIN)
+                                 if "New case" in m["text"]]) == 2)
+    assert {c.confidant_id for c in rows(local, Case)} == {ADMIN}

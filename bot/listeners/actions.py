@@ -21,7 +21,7 @@ def register(app: App) -> None:
     app.action(blocks.DISMISS_BUTTON)(on_dismiss)
     for action_id in (blocks.ACK_BUTTON, blocks.REPLY_BUTTON, blocks.WRITE_BUTTON,
                       blocks.NOTES_BUTTON, blocks.CLOSE_BUTTON, blocks.WITHDRAW_BUTTON,
-                      blocks.EXPORT_BUTTON):
+                      blocks.EXPORT_BUTTON, blocks.REASSIGN_BUTTON):
         app.action(action_id)(on_case_button)
     for action_id in (blocks.CONTACT_BUTTON, blocks.SETTINGS_BUTTON, blocks.CHANNEL_BUTTON,
                       blocks.ROSTER_ADD_BUTTON, blocks.ROSTER_EDIT_BUTTON,
@@ -82,7 +82,8 @@ def on_case_button(ack, body: dict, action: dict, context, client) -> None:
     args = {"gateway": gateway, "team_id": team_id, "user_id": user_id, "case_id": case_id}
     action_id = action.get("action_id")
     opens = {blocks.REPLY_BUTTON: haven.open_relay, blocks.WRITE_BUTTON: haven.open_relay,
-             blocks.NOTES_BUTTON: haven.open_notes, blocks.CLOSE_BUTTON: haven.open_close}
+             blocks.NOTES_BUTTON: haven.open_notes, blocks.CLOSE_BUTTON: haven.open_close,
+             blocks.REASSIGN_BUTTON: haven.open_reassign}
     if action_id in opens:
         if trigger_id:
             opens[action_id](trigger_id=trigger_id, **args)

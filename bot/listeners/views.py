@@ -17,6 +17,7 @@ def register(app: App) -> None:
     app.view(blocks.SETTINGS_MODAL)(on_settings_submitted)
     app.view(blocks.CHANNEL_MODAL)(on_channel_submitted)
     app.view(blocks.ROSTER_MODAL)(on_roster_submitted)
+    app.view(blocks.REASSIGN_MODAL)(on_reassign_submitted)
 
 
 def _value(values, block: str, action: str) -> dict:
@@ -79,6 +80,22 @@ def on_report_submitted(ack, body: dict, view: dict, context, client) -> None:
         confidant_id=confidant, note=_text(values, blocks.NOTE_BLOCK, blocks.NOTE_INPUT),
         show_name="share" in _choices(values, blocks.NAME_BLOCK, blocks.NAME_INPUT),
         link=_text(values, blocks.LINK_BLOCK, blocks.LINK_INPUT), hold=hold)
+
+
+def on_reassign_submitted(ack, body: dict, view: dict, context, client) -> None:
+    """Another confidant for a report nobody received: checked, then delivered."""
+    haven, team_id, gateway = _setup(context, client)
+    case_id, user_id = _case_id(view), user_of(body)
+    confidant = _choice(_values(view), blocks.CONFIDANT_BLOCK, blocks.CONFIDANT_INPUT)
+    errors = haven.check_report(gateway=gateway, team_id=team_id, user_id=user_id,
+                                confidant_id=confidant)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    if case_id and user_id:
+        haven.jobs.submit(haven.reassign, gateway=gateway, team_id=team_id, user_id=user_id,
+                          case_id=case_id, confidant_id=confidant)
 
 
 def on_relay_submitted(ack, body: dict, view: dict, context, client) -> None:
