@@ -247,7 +247,9 @@ class AdminWork:
             channel = q.watched_channel(session, team_id=team_id, channel_id=target or "")
             person = next((c for c in q.confidants(session, team_id=team_id)
                            if c.user_id == target), None)
-        if what == "channel":
+        if what == "watch":
+            view = home.channel_modal(_, channel_id=None)
+        elif what == "channel":
             if channel is None:
                 return False
             view = home.channel_modal(_, channel_id=channel.channel_id, shadow=channel.shadow,
@@ -305,6 +307,11 @@ class AdminWork:
                         ) if threshold else None
         if errors:
             return errors
+        with session_scope(self.engine) as session:
+            new = q.watched_channel(session, team_id=team_id, channel_id=channel_id) is None
+        if new:  # watched from the Home tab: joined, or the admin is told to invite Haven
+            reply = self._watch(gateway, _, team_id, user_id, [channel_id])
+            self.jobs.submit(gateway.send_dm, user_id, reply.text, [])
         self.set_channel(team_id=team_id, user_id=user_id, channel_id=channel_id,
                          threshold=_number(threshold) if threshold else None,
                          shadow=shadow == "on", group=group or "")
@@ -323,6 +330,24 @@ class AdminWork:
                            kind=kind if kind in {"internal", "external"} else "internal",
                            description=description or "")
         return None
+
+    def unwatch_from_home(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                          channel_id: str, view_id: str | None) -> bool:
+        """*Stop watching* in a channel's modal: off the watch list, and the modal says so."""
+        if not gateway.is_admin(user_id):
+            return False
+        _ = self.texts(gateway, user_id)
+        reply = self._unwatch(gateway, _, team_id, user_id, [channel_id])
+        if view_id:
+            from slack_sdk.models.views import View
+
+            view = View(type="modal", title=_("home.channel_title"), close=_("common.close"),
+                        blocks=[blocks.section(reply.text)])
+            try:
+                gateway.client.views_update(view_id=view_id, view=view)
+            except SlackApiError as error:
+                log.info("views.update failed: %s", error.response.get("error"))
+        return True
 
     def remove_from_roster(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                            person: str, view_id: str | None) -> bool:

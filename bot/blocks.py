@@ -65,6 +65,7 @@ CLOSE_MODAL, OUTCOME_BLOCK, OUTCOME_INPUT = "haven_close_submit", "outcome", "ou
 VERDICT_BLOCK, VERDICT_INPUT = "verdict", "verdict_choice"
 # Admin settings in the App Home.
 SETTINGS_BUTTON, SETTINGS_MODAL = "haven_settings_open", "haven_settings_submit"
+WATCH_BUTTON, UNWATCH_BUTTON = "haven_channel_add", "haven_channel_remove"
 CHANNEL_BUTTON, CHANNEL_MODAL = "haven_channel_edit", "haven_channel_submit"
 ROSTER_ADD_BUTTON, ROSTER_EDIT_BUTTON = "haven_roster_add", "haven_roster_edit"
 ROSTER_REMOVE_BUTTON, ROSTER_MODAL = "haven_roster_remove", "haven_roster_submit"

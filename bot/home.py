@@ -17,6 +17,8 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -40,7 +42,7 @@ MAX_LISTED = 15  # cases listed per section: a Home view holds at most 100 block
 # Settings modal fields.
 S_THRESHOLD, S_CATEGORIES, S_NUDGE = "s_threshold", "s_categories", "s_nudge"
 S_FLAG_DAYS, S_CASE_MONTHS, S_LANGUAGE = "s_flag_days", "s_case_months", "s_language"
-C_THRESHOLD, C_SHADOW, C_GROUP = "c_threshold", "c_shadow", "c_group"
+C_THRESHOLD, C_SHADOW, C_GROUP, C_CHANNEL = "c_threshold", "c_shadow", "c_group", "c_channel"
 R_PERSON, R_KIND, R_DESCRIPTION = "r_person", "r_kind", "r_description"
 
 
@@ -125,6 +127,7 @@ def admin_section(_: Texts, *, channels: list, roster: list[blocks.RosterEntry],
         ActionsBlock(block_id="home_admin", elements=[
             ButtonElement(text=_("home.settings"), action_id=blocks.SETTINGS_BUTTON,
                           value="settings", style="primary"),
+            ButtonElement(text=_("home.watch"), action_id=blocks.WATCH_BUTTON, value="watch"),
             ButtonElement(text=_("home.add_confidant"), action_id=blocks.ROSTER_ADD_BUTTON,
                           value="add"),
         ]),
@@ -205,14 +208,27 @@ def settings_modal(_: Texts, *, threshold: float, categories: list[str], nudge: 
     ])
 
 
-def channel_modal(_: Texts, *, channel_id: str, threshold: float | None, shadow: bool,
-                  group: str) -> View:
-    """One watched channel: threshold, shadow mode, figures group."""
+def channel_modal(_: Texts, *, channel_id: str | None, threshold: float | None = None,
+                  shadow: bool = False, group: str = "") -> View:
+    """One watched channel: threshold, shadow mode, figures group; without ``channel_id``,
+    a channel to start watching."""
     onoff = _options((("on", _("cmd.on")), ("off", _("cmd.off"))))
+    if channel_id is None:
+        which = InputBlock(block_id=C_CHANNEL, label=_("home.which_channel"),
+                           element=ConversationSelectElement(
+                               action_id=C_CHANNEL, placeholder=_("home.which_channel"),
+                               filter=ConversationFilter(include=["public", "private"],
+                                                         exclude_bot_users=True)))
+    else:
+        which = SectionBlock(text=MarkdownTextObject(text=f"<#{channel_id}>"),
+                             accessory=ButtonElement(text=_("home.unwatch"), style="danger",
+                                                     action_id=blocks.UNWATCH_BUTTON,
+                                                     value=channel_id))
     return View(type="modal", callback_id=blocks.CHANNEL_MODAL, title=_("home.channel_title"),
                 submit=_("notes.save"), close=_("common.cancel"),
-                private_metadata=json.dumps({"channel": channel_id}), blocks=[
-        _section(f"<#{channel_id}>"),
+                private_metadata=json.dumps({"channel": channel_id} if channel_id else {}),
+                blocks=[
+        which,
         InputBlock(block_id=C_THRESHOLD, label=_("home.threshold"), optional=True,
                    hint=_("home.channel_threshold_hint"), element=PlainTextInputElement(
                        action_id=C_THRESHOLD, max_length=5,

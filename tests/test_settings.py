@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from bot import blocks, home, render
 from bot.demo import ADMIN, AUTHOR, COLLEAGUE, CONFIDANT, DUTCH, GENERAL, TARGET
@@ -256,3 +257,29 @@ def test_the_workspace_default_language_applies_to_people_without_a_known_locale
     local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
     notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
     assert "Haven zag" in notice["text"]
+
+
+def test_admins_watch_and_stop_watching_a_channel_from_the_home(local):
+    from bot.demo import TEAM_CHANNEL
+
+    view = open_home(local, ADMIN)
+    local.player.click_view(ADMIN, view, blocks.WATCH_BUTTON)
+    local.player.submit(ADMIN, latest_view(local), {
+        home.C_CHANNEL: {home.C_CHANNEL: {"type": "conversations_select",
+                                          "selected_conversation": TEAM_CHANNEL}},
+        home.C_SHADOW: {home.C_SHADOW: {"type": "radio_buttons",
+                                        "selected_option": {"value": "on"}}}})
+    assert wait_for(lambda: rows(local, WatchedChannel))
+    channel, = rows(local, WatchedChannel)
+    assert channel.channel_id == TEAM_CHANNEL and channel.shadow
+    assert [c["channel"] for c in local.double.calls_to("conversations.join")] == [TEAM_CHANNEL]
+    assert wait_for(lambda: any("now watches" in m["text"] for m in local.double.dms_to(ADMIN)))
+    local.player.click_view(TARGET, open_home(local, ADMIN), blocks.CHANNEL_BUTTON,
+                            TEAM_CHANNEL)  # an employee replaying the admin's button
+    local.player.click_view(ADMIN, open_home(local, ADMIN), blocks.CHANNEL_BUTTON, TEAM_CHANNEL)
+    modal = latest_view(local, 2)
+    local.player.click_view(TARGET, modal, blocks.UNWATCH_BUTTON, TEAM_CHANNEL)
+    time.sleep(0.3)
+    assert rows(local, WatchedChannel)  # refused: not an admin
+    local.player.click_view(ADMIN, modal, blocks.UNWATCH_BUTTON, TEAM_CHANNEL)
+    assert wait_for(lambda: rows(local, WatchedChannel) == [])

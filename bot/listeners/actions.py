@@ -25,6 +25,7 @@ def register(app: App) -> None:
         app.action(action_id)(on_case_button)
     for action_id in (blocks.CONTACT_BUTTON, blocks.SETTINGS_BUTTON, blocks.CHANNEL_BUTTON,
                       blocks.ROSTER_ADD_BUTTON, blocks.ROSTER_EDIT_BUTTON,
+                      blocks.WATCH_BUTTON, blocks.UNWATCH_BUTTON,
                       blocks.ROSTER_REMOVE_BUTTON):
         app.action(action_id)(on_home_button)
 
@@ -119,6 +120,12 @@ def on_home_button(ack, body: dict, action: dict, context, client) -> None:
             haven.report_from_command(gateway=gateway, team_id=team_id, user_id=user_id,
                                       trigger_id=trigger_id, chosen=target)
         return
+    if action_id == blocks.UNWATCH_BUTTON:
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        if target:
+            haven.unwatch_from_home(gateway=gateway, team_id=team_id, user_id=user_id,
+                                    channel_id=target, view_id=text_of(view.get("id")))
+        return
     if action_id == blocks.ROSTER_REMOVE_BUTTON:
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         if target:
@@ -126,7 +133,8 @@ def on_home_button(ack, body: dict, action: dict, context, client) -> None:
                                      person=target, view_id=text_of(view.get("id")))
         return
     what = {blocks.SETTINGS_BUTTON: "settings", blocks.CHANNEL_BUTTON: "channel",
-            blocks.ROSTER_ADD_BUTTON: "roster", blocks.ROSTER_EDIT_BUTTON: "roster"}[action_id]
+            blocks.ROSTER_ADD_BUTTON: "roster", blocks.ROSTER_EDIT_BUTTON: "roster",
+            blocks.WATCH_BUTTON: "watch"}[action_id]
     if what in {"channel"} and target is None:
         return
     haven.open_settings(gateway=gateway, team_id=team_id, user_id=user_id,

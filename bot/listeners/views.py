@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_bolt import App
 
 from bot import blocks, home
@@ -18,6 +20,9 @@ def register(app: App) -> None:
     app.view(blocks.CHANNEL_MODAL)(on_channel_submitted)
     app.view(blocks.ROSTER_MODAL)(on_roster_submitted)
     app.view(blocks.REASSIGN_MODAL)(on_reassign_submitted)
+
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,30}$")
 
 
 def _value(values, block: str, action: str) -> dict:
@@ -163,8 +168,9 @@ def on_channel_submitted(ack, body: dict, view: dict, context, client) -> None:
     """A watched channel's threshold, shadow mode and group."""
     haven, team_id, gateway = _setup(context, client)
     values, user_id = _values(view), user_of(body) or ""
-    channel = metadata_of(view).get("channel")
-    if not isinstance(channel, str):
+    channel = metadata_of(view).get("channel") or _value(
+        values, home.C_CHANNEL, home.C_CHANNEL).get("selected_conversation")
+    if not isinstance(channel, str) or not _CHANNEL_ID.match(channel):
         ack()
         return
     errors = haven.save_channel(gateway=gateway, team_id=team_id, user_id=user_id,
