@@ -230,6 +230,11 @@ class SlackDouble:
                               {"ok": False, "error": fault.error or "ratelimited"}, headers)
         if method == "oauth.v2.access":
             return self._send(request, 200, self.api_oauth_v2_access(args, request))
+        if method == "apps.connections.open":  # authenticated by the app-level token
+            app_token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            body = self.api_apps_connections_open(args) if app_token.startswith("xapp-") \
+                else {"ok": False, "error": "invalid_auth"}
+            return self._send(request, 200, body)
         auth = request.headers.get("Authorization", "").removeprefix("Bearer ")
         team = self.tokens.get(auth) or self.tokens.get(args.get("token", ""))
         if team is None:
@@ -413,6 +418,14 @@ class SlackDouble:
         """Files Haven shared in a conversation, with their content."""
         with self._lock:
             return [u for u in self.uploads.values() if u.get("channel") == channel]
+
+    def api_apps_connections_open(self, args):
+        """Socket Mode: where to connect (needs :attr:`socket` set to a running
+        :class:`bot.socket_double.SocketModeDouble`)."""
+        socket_double = getattr(self, "socket", None)
+        if socket_double is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": socket_double.url}
 
     def api_chat_getPermalink(self, args):
         ts = args["message_ts"].replace(".", "")
