@@ -23,7 +23,7 @@ class SocketModeDouble:
     def __init__(self):
         self.acks: list[dict] = []
         self._server = socket.create_server(("127.0.0.1", 0))
-        self._client: socket.socket | None = None
+        self._peer: socket.socket | None = None
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._ids = 0
@@ -37,7 +37,7 @@ class SocketModeDouble:
         return self
 
     def stop(self) -> None:
-        for closing in (self._client, self._server):
+        for closing in (self._peer, self._server):
             if closing is not None:
                 with contextlib.suppress(OSError):
                     closing.close()
@@ -70,12 +70,12 @@ class SocketModeDouble:
     def _accept(self) -> None:
         while True:
             try:
-                client, _ = self._server.accept()
+                peer, _ = self._server.accept()
             except OSError:
                 return
             request = b""
             while b"\r\n\r\n" not in request:
-                chunk = client.recv(4096)
+                chunk = peer.recv(4096)
                 if not chunk:
                     break
                 request += chunk
@@ -83,14 +83,14 @@ class SocketModeDouble:
                         request.decode("latin-1").split("\r\n")
                         if line.lower().startswith("sec-websocket-key:")), "")
             accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-            client.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            peer.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                             f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
                             ).encode())
-            self._client = client
+            self._peer = peer
             self._frame(json.dumps({"type": "hello", "num_connections": 1,
                                     "connection_info": {"app_id": "A0HAVEN01"}}).encode(), 0x1)
             self._connected.set()
-            threading.Thread(target=self._read, args=(client,), daemon=True).start()
+            threading.Thread(target=self._read, args=(peer,), daemon=True).start()
 
     def _frame(self, data: bytes, opcode: int) -> None:
         header = bytes([0x80 | opcode])
@@ -101,11 +101,11 @@ class SocketModeDouble:
         else:
             header += bytes([127]) + struct.pack("!Q", len(data))
         with self._lock:
-            if self._client is not None:
-                self._client.sendall(header + data)
+            if self._peer is not None:
+                self._peer.sendall(header + data)
 
-    def _read(self, client: socket.socket) -> None:
-        reader = client.makefile("rb")
+    def _read(self, peer: socket.socket) -> None:
+        reader = peer.makefile("rb")
         try:
             while True:
                 first, second = reader.read(2)
