@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.files import is_image_entry
+from bot.files import fetch_image, is_image_entry
 from bot.i18n import LANGUAGES, Texts
 from bot.images import ImageRejected, fingerprint
 from bot.notify import SlackGateway
@@ -332,41 +332,28 @@ class AdminWork:
         return None
 
     def unwatch_from_home(self, *, gateway: SlackGateway, team_id: str, user_id: str,
-                          channel_id: str, view_id: str | None) -> bool:
+                          target: str, view_id: str | None) -> bool:
         """*Stop watching* in a channel's modal: off the watch list, and the modal says so."""
         if not gateway.is_admin(user_id):
             return False
         _ = self.texts(gateway, user_id)
-        reply = self._unwatch(gateway, _, team_id, user_id, [channel_id])
-        if view_id:
-            from slack_sdk.models.views import View
-
-            view = View(type="modal", title=_("home.channel_title"), close=_("common.close"),
-                        blocks=[blocks.section(reply.text)])
-            try:
-                gateway.client.views_update(view_id=view_id, view=view)
-            except SlackApiError as error:
-                log.info("views.update failed: %s", error.response.get("error"))
+        reply = self._unwatch(gateway, _, team_id, user_id, [target])
+        gateway.replace_view(view_id, blocks.modal_message(_, title=_("home.channel_title"),
+                                                           text=reply.text))
         return True
 
     def remove_from_roster(self, *, gateway: SlackGateway, team_id: str, user_id: str,
-                           person: str, view_id: str | None) -> bool:
+                           target: str, view_id: str | None) -> bool:
         """The *Remove* button in a confidant's modal: off the roster, and the modal says so
         (with nothing left to submit)."""
         if not gateway.is_admin(user_id):
             return False
-        removed = self.drop_confidant(team_id=team_id, user_id=user_id, person=person)
+        removed = self.drop_confidant(team_id=team_id, user_id=user_id, person=target)
         _ = self.texts(gateway, user_id)
-        if view_id:
-            from slack_sdk.models.views import View
-
-            view = View(type="modal", title=_("home.roster_title"), close=_("common.close"),
-                        blocks=[blocks.section(_("cmd.confidant_removed" if removed else
-                                                 "cmd.confidant_not", person=f"<@{person}>"))])
-            try:
-                gateway.client.views_update(view_id=view_id, view=view)
-            except SlackApiError as error:
-                log.info("views.update failed: %s", error.response.get("error"))
+        said = _("cmd.confidant_removed" if removed else "cmd.confidant_not",
+                 person=f"<@{target}>")
+        gateway.replace_view(view_id, blocks.modal_message(_, title=_("home.roster_title"),
+                                                           text=said))
         return removed
 
     # -- figures ----------------------------------------------------------------------------
@@ -432,7 +419,7 @@ class AdminWork:
             if not is_image_entry(entry):
                 continue
             try:
-                shared = fetch_image_for(gateway, entry["id"])
+                shared = fetch_image(gateway.client, gateway.client.token or "", entry["id"])
                 print_ = fingerprint(shared.data, self.dictionary)
             except ImageRejected as reason:
                 log.info("file %s not registered: %s", entry["id"], reason)
@@ -451,13 +438,6 @@ class AdminWork:
         return Reply(_("cmd.image_added", count=added))
 
 
-def fetch_image_for(gateway: SlackGateway, file_id: str):
-    """Download an image with the workspace's bot token."""
-    from bot.files import fetch_image
-
-    return fetch_image(gateway.client, gateway.client.token or "", file_id)
-
-
 ADMIN_COMMANDS = {
     "watch": AdminWork._watch, "unwatch": AdminWork._unwatch,
     "confidant": AdminWork._confidant, "threshold": AdminWork._threshold,
@@ -466,10 +446,6 @@ ADMIN_COMMANDS = {
     "retention": AdminWork._retention, "language": AdminWork._language,
     "status": AdminWork._status, "stats": AdminWork._stats, "image": AdminWork._image,
 }
-
-
-def _figure(_: Texts, value: str) -> str:
-    return value if value.isdigit() else _("cmd.fewer_than_5")
 
 
 def _channel_summary(_: Texts, channel) -> str:

@@ -25,7 +25,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
@@ -538,6 +537,11 @@ def close_modal(_: Texts, *, case: CaseInfo) -> View:
                 ])
 
 
+def modal_message(_: Texts, *, title: str, text: str) -> View:
+    """A modal that only says what happened (nothing left to submit)."""
+    return View(type="modal", title=title, close=_("common.close"), blocks=[section(text)])
+
+
 def export_message(_: Texts, *, number: str) -> str:
     """The text that comes with the exported document."""
     return _("mine.export_sent", number=number)
@@ -554,11 +558,6 @@ def help_text(_: Texts, is_admin: bool) -> str:
     """The answer to ``/haven help``."""
     text = _("help.everyone")
     return text + "\n" + _("help.admins") if is_admin else text
-
-
-def plain(text: str) -> PlainTextObject:
-    """Plain text (no formatting at all)."""
-    return PlainTextObject(text=text)
 
 
 def user_select(action_id: str, placeholder: str, initial: str | None = None

@@ -163,6 +163,15 @@ class SlackGateway:
         """Open a modal for the person who clicked."""
         self.client.views_open(trigger_id=trigger_id, view=view)
 
+    def replace_view(self, view_id: str | None, view: View) -> None:
+        """Show ``view`` in place of an open modal; a modal closed meanwhile is fine."""
+        if not view_id:
+            return
+        try:
+            self.client.views_update(view_id=view_id, view=view)
+        except SlackApiError as error:
+            log.info("views.update failed: %s", error.response.get("error"))
+
     def locale(self, user_id: str) -> str | None:
         """The person's Slack locale (``nl-NL``, ``en-US``), if Slack says."""
         locale = self.user(user_id).get("locale")

@@ -519,35 +519,31 @@ class SlackPlayer:
     def click(self, user: str, message: dict, action_id: str,
               value: str | None = None) -> tuple[int, str]:
         """Press the button ``action_id`` (with ``value``, if given) of a message Haven sent."""
-        for block in message["blocks"]:
-            for element in _elements(block):
-                if element.get("action_id") == action_id and value in (None,
-                                                                      element.get("value")):
-                    action = {**element, "block_id": block.get("block_id", ""),
-                              "action_ts": str(time.time())}
-                    return self._interactive({
-                        "type": "block_actions", "user": {"id": user},
-                        "channel": {"id": message["channel"]},
-                        "container": {"type": "message", "message_ts": message["ts"]},
-                        "message": {"ts": message["ts"], "blocks": message["blocks"]},
-                        "actions": [action]})
-        raise LookupError(f"no button {action_id}")
+        return self._press(user, message["blocks"], action_id, value, {
+            "channel": {"id": message["channel"]},
+            "container": {"type": "message", "message_ts": message["ts"]},
+            "message": {"ts": message["ts"], "blocks": message["blocks"]}})
 
     def click_view(self, user: str, view: dict, action_id: str,
                    value: str | None = None) -> tuple[int, str]:
         """Press a button in a view: the Home tab (as published) or an open modal."""
-        for block in view["blocks"]:
+        view_id = view.get("id", "V0HOME")
+        return self._press(user, view["blocks"], action_id, value, {
+            "container": {"type": "view", "view_id": view_id},
+            "view": {"type": view.get("type", "home"), "id": view_id,
+                     "blocks": view["blocks"]}})
+
+    def _press(self, user: str, blocks: list, action_id: str, value: str | None,
+               where: dict) -> tuple[int, str]:
+        """The ``block_actions`` payload of one button among ``blocks``, from ``where``."""
+        for block in blocks:
             for element in _elements(block):
                 if element.get("action_id") == action_id and value in (None,
                                                                       element.get("value")):
                     action = {**element, "block_id": block.get("block_id", ""),
                               "action_ts": str(time.time())}
-                    return self._interactive({
-                        "type": "block_actions", "user": {"id": user},
-                        "container": {"type": "view", "view_id": view.get("id", "V0HOME")},
-                        "view": {"type": view.get("type", "home"),
-                                 "id": view.get("id", "V0HOME"), "blocks": view["blocks"]},
-                        "actions": [action]})
+                    return self._interactive({"type": "block_actions", "user": {"id": user},
+                                              **where, "actions": [action]})
         raise LookupError(f"no button {action_id}")
 
     def shortcut(self, user: str, channel: str, message: dict,

@@ -120,17 +120,13 @@ def on_home_button(ack, body: dict, action: dict, context, client) -> None:
             haven.report_from_command(gateway=gateway, team_id=team_id, user_id=user_id,
                                       trigger_id=trigger_id, chosen=target)
         return
-    if action_id == blocks.UNWATCH_BUTTON:
+    removals = {blocks.UNWATCH_BUTTON: haven.unwatch_from_home,
+                blocks.ROSTER_REMOVE_BUTTON: haven.remove_from_roster}
+    if action_id in removals:  # buttons inside an admin's modal, which then says what happened
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         if target:
-            haven.unwatch_from_home(gateway=gateway, team_id=team_id, user_id=user_id,
-                                    channel_id=target, view_id=text_of(view.get("id")))
-        return
-    if action_id == blocks.ROSTER_REMOVE_BUTTON:
-        view = body.get("view") if isinstance(body.get("view"), dict) else {}
-        if target:
-            haven.remove_from_roster(gateway=gateway, team_id=team_id, user_id=user_id,
-                                     person=target, view_id=text_of(view.get("id")))
+            removals[action_id](gateway=gateway, team_id=team_id, user_id=user_id,
+                                target=target, view_id=text_of(view.get("id")))
         return
     what = {blocks.SETTINGS_BUTTON: "settings", blocks.CHANNEL_BUTTON: "channel",
             blocks.ROSTER_ADD_BUTTON: "roster", blocks.ROSTER_EDIT_BUTTON: "roster",

@@ -485,25 +485,6 @@ def case_notes(session: Session, *, team_id: str, case_id: int) -> list[CaseNote
         CaseNote.team_id == team_id, CaseNote.case_id == case_id).order_by(CaseNote.id)))
 
 
-# -- figures -------------------------------------------------------------------------------
-SMALL_COUNT = 5
-
-
-def suppressed(count: int) -> str:
-    """A count as admins may see it: small numbers could identify someone."""
-    return str(count) if count >= SMALL_COUNT else f"fewer than {SMALL_COUNT}"
-
-
-def activity(session: Session, *, team_id: str, days: int = 30) -> dict[str, str]:
-    """Anonymous aggregate figures for admins: flags and cases in the last ``days``."""
-    since = datetime.now(UTC) - timedelta(days=days)
-    flags = session.exec(select(func.count()).select_from(Flag).where(
-        Flag.team_id == team_id, Flag.created_at >= since)).one()
-    cases = session.exec(select(func.count()).select_from(Case).where(
-        Case.team_id == team_id, Case.created_at >= since)).one()
-    return {"flags": suppressed(flags), "cases": suppressed(cases)}
-
-
 # -- images -------------------------------------------------------------------------------
 def store_evidence_file(session: Session, *, vault: Vault, team_id: str, evidence_id: int,
                         data: bytes, mimetype: str) -> EvidenceFile:
