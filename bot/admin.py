@@ -362,11 +362,17 @@ class AdminWork:
             channels = q.watched_channels(session, team_id=team_id)
             roster = q.confidants(session, team_id=team_id)
             default = self.threshold(session, team_id=team_id, channel_threshold=None)
+            waiting, given_up = q.undelivered_notices(session, team_id=team_id)
+            retractions = q.pending_retractions(session, team_id=team_id)
         watched = ", ".join(_channel_summary(_, c) for c in channels) or _("cmd.none_yet")
         people = ", ".join(f"<@{c.user_id}> ({_('roster.' + c.kind)})" for c in roster) \
             or _("cmd.none_yet")
-        return Reply(_("cmd.status", channels=watched, confidants=people,
-                       threshold=f"{default:.2f}", settings=self.settings_summary(_, team_id)))
+        text = _("cmd.status", channels=watched, confidants=people, threshold=f"{default:.2f}",
+                 settings=self.settings_summary(_, team_id))
+        if waiting or given_up or retractions:  # Slack was unreachable: what is still owed
+            text += "\n" + _("cmd.delivery", waiting=waiting, given_up=given_up,
+                             retractions=retractions)
+        return Reply(text)
 
     def settings_summary(self, _: Texts, team_id: str) -> str:
         """Categories, nudge, retention and language, as one line of mrkdwn."""

@@ -282,11 +282,12 @@ def report_modal(_: Texts, *, confidants: list[RosterEntry], metadata: dict,
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>")
 
 
-def hide_people(text: str, keep: str | None, label) -> str:
-    """Replace every mention but the author's by "@person 1", "@person 2", ...: when the
-    reporter is anonymous, the confidant must not learn which of the people a message names
-    is the one who reported it."""
-    numbers: dict[str, int] = {}
+def hide_people(text: str, keep: str | None, label, numbers: dict[str, int] | None = None) -> str:
+    """Replace every mention but ``keep``'s (the author's) by "@person 1", "@person 2", ...:
+    when the reporter is anonymous, the confidant must not learn which of the people a
+    message names is the one who reported it. ``numbers`` (person -> number) is shared
+    between the texts of one case, so that "person 1" is the same person everywhere."""
+    numbers = {} if numbers is None else numbers
 
     def neutral(match: re.Match) -> str:
         if match.group(1) == keep:
@@ -338,11 +339,25 @@ def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | No
     """The DM to the chosen confidant: the case, its preserved evidence and its buttons.
     With ``anonymous_id`` (a reporter who keeps their name), that id appears nowhere."""
     text = _("case.new", number=case.number)
+    author = bundle.get("author") if isinstance(bundle.get("author"), str) else None
+    # the author is named, unless the anonymous reporter reported their own message
+    keep = author if anonymous_id is None or author != anonymous_id else None
+    numbers: dict[str, int] = {}
+
+    def label(number: int) -> str:
+        return _("case.person", n=number)
 
     def shown(words: str) -> str:
         if anonymous_id is None:
             return words
-        return hide_people(words, bundle.get("author"), lambda n: _("case.person", n=n))
+        return hide_people(words, keep, label, numbers)
+
+    def author_field() -> str:
+        if not author:
+            return _("common.unknown")
+        if author == keep or anonymous_id is None:
+            return f"<@{author}>"
+        return "@" + label(numbers.setdefault(author, len(numbers) + 1))
 
     blocks = [
         HeaderBlock(text=_("case.header", number=case.number)),
@@ -354,8 +369,7 @@ def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | No
         section(quote_user_text(shown(bundle.get("text", ""))), verbatim=True),
         *_image_lines(bundle, _),
         SectionBlock(fields=[
-            MarkdownTextObject(text=_("case.author") + "\n" + (
-                f"<@{bundle['author']}>" if bundle.get("author") else _("common.unknown"))),
+            MarkdownTextObject(text=_("case.author") + "\n" + author_field()),
             MarkdownTextObject(text=_("case.channel") + "\n" + (
                 f"<#{bundle['channel']}>" if bundle.get("channel") else _("common.unknown"))),
             MarkdownTextObject(text=_("case.posted") + "\n" + _time(bundle.get("ts"), _)),

@@ -261,7 +261,7 @@ class CaseWork:
                     subject=f"case:{session.get(Case, case_id).number}")
             flag_id = session.get(Case, case_id).flag_id
             if verdict in {"yes", "no"}:
-                self._learn(session, team_id, flag_id, source="confidant",
+                self._learn(session, team_id, flag_id, source="confidant", case_id=case_id,
                             label="harassing" if verdict == "yes" else "benign")
         self._after_change(gateway, team_id, case_id)
         return True
@@ -393,24 +393,22 @@ class CaseWork:
                 return False  # withdrawn already (a double click)
             q.withdraw_case(session, team_id=team_id, case_id=case_id)  # queues retractions
         compact(self.engine)  # no copy of the erased evidence stays behind on disk
+        # the case DM and the confirmation change, relay messages go: queued with the
+        # erasure, tried now, and retried by the sweep until Slack confirms each
         self.retract(lambda team: gateway if team == team_id else None, team_id=team_id)
         if case.confidant_id and case.delivered_at:
             _ = self.texts(gateway, case.confidant_id)
             text, body = blocks.case_withdrawn_for_confidant(_, number=case.number)
-            gateway.update_posted(case.confidant_dm, text, body)
             try:
                 gateway.send_dm(case.confidant_id, text, body)
             except Exception as error:
                 log.warning("confidant not told of withdrawal: %s", _reason(error))
-        _ = self.texts(gateway, user_id)
-        text, body = blocks.case_withdrawn_for_reporter(
-            _, number=case.number, delivered=bool(case.confidant_id and case.delivered_at))
-        gateway.update_posted(case.reporter_dm, text, body)
         return True
 
     def retract(self, gateway_for, team_id: str | None = None) -> int:
-        """Delete or expire the messages Haven sent about what was just erased (relay
-        messages go; notices and case DMs keep a short note), so no copy stays in Slack."""
+        """Delete or change the messages Haven sent about what was just erased (relay
+        messages go; notices and case DMs keep a short note), so no copy stays in Slack. An
+        item Slack did not confirm stays queued, and is tried again after a backoff."""
         with session_scope(self.engine) as session:
             todo = q.retractions(session, team_id=team_id)
         done = 0
@@ -418,16 +416,29 @@ class CaseWork:
             gateway = gateway_for(item.team_id)
             if gateway is None:
                 continue
-            if item.kind == "delete":
-                gateway.delete(item.posted)
+            if self._retract_one(gateway, item):
+                with session_scope(self.engine) as session:
+                    q.retracted(session, retraction_id=item.id)
+                done += 1
             else:
-                _ = Texts(self.setting(item.team_id, "language", DEFAULT_LANGUAGE))
-                gateway.update_posted(item.posted, _("retention.erased"),
-                                      [blocks.section(_("retention.erased"))])
-            with session_scope(self.engine) as session:
-                q.retracted(session, retraction_id=item.id)
-            done += 1
+                with session_scope(self.engine) as session:
+                    if not q.retraction_failed(session, retraction_id=item.id):
+                        log.error("retraction %s given up after 30 days", item.id)
         return done
+
+    def _retract_one(self, gateway: SlackGateway, item) -> bool:
+        """True once Slack confirmed the change (or the message is gone)."""
+        if item.kind == "delete":
+            return gateway.delete(item.posted)
+        _ = Texts(self.setting(item.team_id, "language", DEFAULT_LANGUAGE))
+        if item.kind == "withdrawn":
+            text, body = blocks.case_withdrawn_for_confidant(_, number=item.number or "")
+        elif item.kind in {"withdrew", "withdrew_u"}:
+            text, body = blocks.case_withdrawn_for_reporter(
+                _, number=item.number or "", delivered=item.kind == "withdrew")
+        else:
+            text, body = _("retention.erased"), [blocks.section(_("retention.erased"))]
+        return gateway.update_posted(item.posted, text, body)
 
     def export_for_reporter(self, *, gateway: SlackGateway, team_id: str, user_id: str,
                             case_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
@@ -18,6 +19,17 @@ from slack_sdk.models.views import View
 log = logging.getLogger(__name__)
 
 USER_CACHE_SECONDS = 300
+#: What a Web API call raises when Slack says no or cannot be reached (after the client's
+#: own retries): an error answer, a time-out, a refused or broken connection.
+SLACK_FAILURES = (SlackApiError, OSError, http.client.HTTPException)
+#: Slack's answers that mean a message Haven wants gone or changed is gone already.
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, fit for a log line: Slack's error code or the exception's type."""
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) \
+        else type(error).__name__
 
 
 class NoPayloads(logging.Filter):
@@ -85,8 +97,8 @@ class SlackGateway:
             return cached
         try:
             user = self.client.users_info(user=user_id, include_locale=True)["user"]
-        except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        except SLACK_FAILURES as error:  # no user id in the log: it could name a reporter
+            log.warning("users.info failed: %s", reason(error))
             return {}
         self.users.put((self.team_id, user_id), user)
         return user
@@ -147,13 +159,51 @@ class SlackGateway:
             return None
         return f"{base.rstrip('/')}/archives/{channel_id}/p{ts.replace('.', '')}"
 
-    def send_dm(self, user_id: str, text: str, blocks: list) -> tuple[str, str]:
-        """A direct message from Haven; (channel, ts). Raises SlackApiError on failure."""
-        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+    def send_dm(self, user_id: str, text: str, blocks: list, *,
+                tag: tuple[str, str] | None = None) -> tuple[str, str]:
+        """A direct message from Haven; (channel, ts). ``tag`` (kind, key) goes into the
+        message's metadata, so that :meth:`find_dm` can find it again. Raises one of
+        SLACK_FAILURES on failure."""
+        channel = self.dm_channel(user_id)
+        metadata = {"event_type": tag[0], "event_payload": {"key": tag[1]}} if tag else None
         response = self.client.chat_postMessage(channel=channel, text=text,
                                                 blocks=blocks or None,  # [] is not valid
+                                                metadata=metadata,
                                                 unfurl_links=False, unfurl_media=False)
         return channel, response["ts"]
+
+    def dm_channel(self, user_id: str) -> str:
+        """The DM channel between Haven and a person (conversations.open)."""
+        return self.client.conversations_open(users=user_id)["channel"]["id"]
+
+    def find_dm(self, user_id: str, tag: tuple[str, str],
+                since: float) -> tuple[str, str] | None:
+        """(channel, ts) of a message Haven posted in its DM with ``user_id`` since ``since``
+        (a Unix time) carrying ``tag`` in its metadata; None if there is none. A send whose
+        answer was lost (a time-out, a crash) is thus not repeated. Without the im:history
+        scope (an install from before it was asked for) Haven cannot look: None, logged."""
+        channel = self.dm_channel(user_id)
+        cursor = None
+        for _page in range(10):
+            try:
+                answer = self.client.conversations_history(
+                    channel=channel, oldest=f"{max(0.0, since - 60):.6f}", limit=200,
+                    include_all_metadata=True, cursor=cursor)
+            except SlackApiError as error:
+                if error.response.get("error") in {"missing_scope", "not_allowed_token_type"}:
+                    log.warning("cannot look for an earlier send (%s): sending again",
+                                error.response.get("error"))
+                    return None
+                raise
+            for message in answer.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == tag[0] and \
+                        (metadata.get("event_payload") or {}).get("key") == tag[1]:
+                    return channel, str(message.get("ts"))
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not (answer.get("has_more") and cursor):
+                return None
+        return None
 
     def update(self, channel: str, ts: str, text: str, blocks: list) -> None:
         """Replace a message Haven sent."""
@@ -183,25 +233,31 @@ class SlackGateway:
         self.client.chat_postEphemeral(channel=channel, user=user_id, text=text,
                                        thread_ts=thread_ts)
 
-    def delete(self, posted: str | None) -> None:
-        """Remove a message Haven sent (``posted`` is "channel:ts"); gone already is fine."""
+    def delete(self, posted: str | None) -> bool:
+        """Remove a message Haven sent (``posted`` is "channel:ts"). True once Slack confirms
+        it is gone (deleted now, or gone already); False to try again later."""
         channel, _, ts = (posted or "").partition(":")
         if not (channel and ts):
-            return
+            return True
         try:
             self.client.chat_delete(channel=channel, ts=ts)
-        except SlackApiError as error:
-            log.info("chat.delete failed: %s", error.response.get("error"))
+        except SLACK_FAILURES as error:
+            log.info("chat.delete failed: %s", reason(error))
+            return isinstance(error, SlackApiError) and error.response.get("error") in GONE
+        return True
 
-    def update_posted(self, posted: str | None, text: str, blocks: list) -> None:
-        """Replace a message Haven sent (``posted`` is "channel:ts"), if there is one."""
+    def update_posted(self, posted: str | None, text: str, blocks: list) -> bool:
+        """Replace a message Haven sent (``posted`` is "channel:ts"), if there is one. True
+        once Slack confirms (or the message is gone); False to try again later."""
         channel, _, ts = (posted or "").partition(":")
         if not (channel and ts):
-            return
+            return True
         try:
             self.update(channel, ts, text, blocks)
-        except SlackApiError as error:
-            log.info("chat.update failed: %s", error.response.get("error"))
+        except SLACK_FAILURES as error:
+            log.info("chat.update failed: %s", reason(error))
+            return isinstance(error, SlackApiError) and error.response.get("error") in GONE
+        return True
 
     def send_file(self, user_id: str, *, filename: str, content: str, title: str,
                   comment: str) -> None:

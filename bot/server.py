@@ -100,13 +100,15 @@ def recover(haven: Haven, bolt: App) -> None:
 
 
 def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
-    """The recovery sweep at start-up, then every minute."""
+    """The recovery sweep at start-up, then every minute, or sooner when a retry is due."""
     while True:
+        wait = SWEEP_SECONDS
         try:
             recover(haven, bolt)
+            wait = haven.next_sweep_in(SWEEP_SECONDS)
         except Exception as error:
             log.error("sweep failed: %s", type(error).__name__)
-        if stop.wait(SWEEP_SECONDS):
+        if stop.wait(wait):
             return
 
 

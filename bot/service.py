@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -22,7 +24,7 @@ from bot.files import fetch_image
 from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
 from bot.images import ImageRejected, dictionary_for, judge
 from bot.jobs import jobs_for
-from bot.notify import SlackGateway, UserCache, make_client
+from bot.notify import SlackGateway, UserCache, make_client, reason
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
@@ -353,11 +355,20 @@ class Haven(CaseWork, AdminWork):
 
     def _deliver_notice(self, gateway: SlackGateway, team_id: str, notice: Notice) -> int:
         """Claim, send, and record one notice. The claim (pending -> sending, in the
-        database) makes sure two sweeps or two instances never send it twice."""
+        database) makes sure two sweeps or two instances never send it at once; a notice
+        tried before is first looked for in the DM, so a send whose answer was lost (a
+        time-out, a crash) is recorded rather than repeated."""
+        claim = secrets.token_hex(8)
         with session_scope(self.engine) as session:
-            if not q.claim_notice(session, notice_id=notice.id):
+            if not q.claim_notice(session, notice_id=notice.id, claim=claim):
                 return 0
+        tag = ("haven_notice", f"{team_id}:{notice.id}")
         try:
+            if notice.attempts and (found := gateway.find_dm(
+                    notice.user_id, tag, since=_timestamp(notice.created_at))):
+                log.info("notice %s was delivered before: recorded", notice.id)
+                through_outages(self._record_sent, notice.id, *found, what="notice record")
+                return 1
             with session_scope(self.engine) as session:
                 flag = q.flag_by_id(session, team_id=team_id, flag_id=notice.flag_id)
                 bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
@@ -365,16 +376,17 @@ class Haven(CaseWork, AdminWork):
                                          action="notice_sent")
             text, body = blocks.private_notice(self.texts(gateway, notice.user_id),
                                                flag_id=notice.flag_id, bundle=bundle)
-            channel, ts = gateway.send_dm(notice.user_id, text, body)
-        except Exception as error:
-            reason = error.response.get("error") if isinstance(error, SlackApiError) \
-                else type(error).__name__
-            log.warning("notice %s not delivered: %s", notice.id, reason)
             with session_scope(self.engine) as session:
-                q.release_notice(session, notice_id=notice.id)
+                if not q.renew_claim(session, notice_id=notice.id, claim=claim):
+                    return 0  # too slow: the lease ran out and someone else took it
+            channel, ts = gateway.send_dm(notice.user_id, text, body, tag=tag)
+        except Exception as error:
+            with session_scope(self.engine) as session:
+                status = q.release_notice(session, notice_id=notice.id)
+            log.warning("notice %s not delivered (%s): %s", notice.id, status, reason(error))
             return 0
         # Slack has it: recording that must not fail on a database blip, or the notice
-        # would stay "sending" and be sent again after the time-out
+        # would stay "sending" and be looked for again after the lease
         through_outages(self._record_sent, notice.id, channel, ts, what="notice record")
         return 1
 
@@ -408,7 +420,7 @@ class Haven(CaseWork, AdminWork):
         return True
 
     def _learn(self, session, team_id: str, flag_id: int | None, *, label: str,
-               source: str) -> None:
+               source: str, case_id: int | None = None) -> None:
         """Keep a flag's text as a labelled example for the model (text only while the
         retention period allows; the purge erases it with the flag)."""
         flag = q.flag_by_id(session, team_id=team_id, flag_id=flag_id) if flag_id else None
@@ -420,7 +432,7 @@ class Haven(CaseWork, AdminWork):
         text = _MENTIONS.sub("<@U0PERSON>", bundle.get("ocr_text") or bundle.get("text") or "")
         q.record_example(session, vault=self.vault, team_id=team_id, source=source,
                          label=label, language=bundle.get("language") or "",
-                         categories=flag.categories, text=text or None)
+                         categories=flag.categories, text=text or None, case_id=case_id)
 
     # -- reporting ----------------------------------------------------------------------
     def _roster(self, team_id: str) -> list[blocks.RosterEntry]:
@@ -578,6 +590,8 @@ class Haven(CaseWork, AdminWork):
         self.retract(for_team)  # Haven's own messages about what the purge erased
 
         with session_scope(self.engine) as session:
+            if given_up := q.give_up_notices(session):
+                log.warning("%d notices undelivered after a day of trying", given_up)
             notices = q.pending_notices(session, team_id=None)
             waiting = [(c.team_id, c.id) for c in q.undelivered_cases(session)]
         sent = 0
@@ -588,6 +602,15 @@ class Haven(CaseWork, AdminWork):
             if (team := for_team(team_id)) is not None:
                 sent += self.deliver_case(team, team_id, case_id)
         return sent + self.resend_relay(for_team)
+
+    def next_sweep_in(self, longest: float) -> float:
+        """Seconds until the sweep has something due (a notice's or a retraction's retry),
+        at most ``longest``."""
+        with session_scope(self.engine) as session:
+            due = q.next_due(session)
+        if due is None:
+            return longest
+        return min(longest, max(1.0, (due - datetime.now(UTC)).total_seconds() + 0.5))
 
     def forget_workspace(self, team_id: str) -> None:
         """The app was uninstalled or its tokens revoked: erase the workspace's data."""
@@ -612,6 +635,11 @@ class Haven(CaseWork, AdminWork):
                 gateway.send_dm(admin, text, body)
             except SlackApiError as error:
                 log.info("admin reminder not delivered: %s", error.response.get("error"))
+
+
+def _timestamp(moment: datetime) -> float:
+    """A stored datetime (naive from SQLite: UTC) as a Unix time."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _row_id(value) -> int | None:

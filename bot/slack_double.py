@@ -109,6 +109,7 @@ class SlackDouble:
         self.uploads: dict[str, dict] = {}  # files.uploadV2: id -> filename, content, channel
         self.channel_history: list[dict] = []  # messages people posted (for history lookups)
         self.downloads: list[dict] = []
+        self.down = False  # an outage: every Web API call answers 503
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -216,6 +217,8 @@ class SlackDouble:
         args = self._args(request, raw, path.query)
         with self._lock:
             self.calls.append((method, args))
+            if self.down:
+                return self._send(request, 503, {"ok": False, "error": "service_unavailable"})
             fault = self.faults.get(method)
             if fault and fault.times > 0:
                 fault.times -= 1
@@ -257,7 +260,7 @@ class SlackDouble:
         else:
             args = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
         args.update({k: v[0] for k, v in urllib.parse.parse_qs(query).items()})
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -339,6 +342,14 @@ class SlackDouble:
             {"ok": False, "error": "file_not_found"}
 
     def api_conversations_history(self, args):
+        if args["channel"].startswith("D"):  # a DM with Haven: its messages, newest first
+            oldest = float(args.get("oldest") or 0)
+            with self._lock:
+                found = [m for m in self.messages if m["channel"] == args["channel"]
+                         and float(m["ts"]) >= oldest]
+            keep = ("ts", "text") + (("metadata",) if args.get("include_all_metadata") else ())
+            return {"ok": True, "has_more": False, "messages": [
+                {k: m[k] for k in keep if m.get(k) is not None} for m in reversed(found)]}
         found = [m for m in self.messages + self.channel_history
                  if m["channel"] == args["channel"] and m["ts"] == args.get("latest")]
         return {"ok": True, "messages": found[:1], "has_more": False}
@@ -354,11 +365,11 @@ class SlackDouble:
         if len(args.get("text") or "") > LIMITS["message_text"]:
             return {"ok": False, "error": "msg_too_long"}
         check_blocks(args.get("blocks") or [], LIMITS["message_blocks"])
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        ts = f"{int(time.time())}.{next(self._ts):06d}"  # like Slack: now, unique
         with self._lock:
             self.messages.append({"channel": args["channel"], "text": args.get("text", ""),
                                   "blocks": args.get("blocks") or [], "ts": ts,
-                                  "at": time.time()})
+                                  "metadata": args.get("metadata"), "at": time.time()})
         return {"ok": True, "channel": args["channel"], "ts": ts}
 
     def api_chat_update(self, args):
@@ -377,7 +388,7 @@ class SlackDouble:
             self.ephemerals.append({"channel": args["channel"], "user": args["user"],
                                     "text": args.get("text", ""),
                                     "thread_ts": args.get("thread_ts")})
-        return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+        return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
     def api_chat_delete(self, args):
         with self._lock:

@@ -1,18 +1,20 @@
-"""Faults: the database restarting mid-run, and Slack answering with rate limits, server
-errors and time-outs. Afterwards every flag and its evidence exist exactly once and every
-due notice was sent exactly once. (Killed workers, a SIGKILL between flag and notice, and
+"""Faults: the database restarting mid-run, Slack answering with rate limits, server
+errors and time-outs, Slack down for ten minutes or a day, and answers lost after Slack took
+a message. Afterwards every flag and its evidence exist exactly once and every due notice was
+sent exactly once (or, a day late, counted for admins as undelivered). (Killed workers, a SIGKILL between flag and notice, and
 SIGTERM are in tests/test_scaleout.py.)"""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.demo import sample_workspace
+from bot.demo import ADMIN, AUTHOR, GENERAL, TARGET, sample_workspace
 from bot.slack_double import SlackDouble, wait_for
 from tests import postgres
-from tests.scenarios import set_up
+from tests.scenarios import command, set_up
 from tests.test_scaleout import Fleet, flags_evidence_notices, message, watch_general
 
 HURTFUL = "<@{}> nobody wants you on this team, just quit already"
@@ -84,7 +86,7 @@ def test_slack_rate_limits_server_errors_and_time_outs_delay_but_never_double_a_
     assert len(retried) == 3  # two 429s waited out (Retry-After), then sent once
 
 
-def test_a_slack_time_out_leaves_the_notice_for_the_sweep_and_it_is_sent_once(local):
+def test_a_slack_time_out_leaves_the_notice_for_the_sweep_and_it_is_sent_once(local, clock):
     from bot.server import recover
     from bot.storage.models import Notice
     from tests.scenarios import rows
@@ -98,5 +100,116 @@ def test_a_slack_time_out_leaves_the_notice_for_the_sweep_and_it_is_sent_once(lo
     assert local.double.dms_to("U0SANNE01") == []
     local.haven.base_client.timeout = 10
     recover(local.haven, local.bolt)
+    assert local.double.dms_to("U0SANNE01") == []  # not yet: it waits out a backoff
+    clock.offset = timedelta(minutes=1)
+    recover(local.haven, local.bolt)
     assert len(local.double.dms_to("U0SANNE01")) == 1
     assert rows(local, Notice)[0].status == "sent"
+
+
+# -- Slack away for a while: notices wait, retry with backoff, and arrive exactly once ------
+class Clock:
+    """Haven's clock for the outbox (``queries.utcnow``), moved forward by the test."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from bot.storage import queries
+
+    moved = Clock()
+    monkeypatch.setattr(queries, "utcnow", moved)
+    return moved
+
+
+def notices(local) -> list:
+    from bot.storage.models import Notice
+    from tests.scenarios import rows
+
+    return rows(local, Notice)
+
+
+def sweep_every_minute(local, clock, minutes: range, until=None) -> int:
+    """The sweep, once a (simulated) minute; returns the minute ``until()`` first held."""
+    from bot.server import recover
+
+    for minute in minutes:
+        clock.offset = timedelta(minutes=minute)
+        recover(local.haven, local.bolt)
+        if until is not None and until():
+            return minute
+    return -1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # half a minute of retries
+def test_slack_down_for_ten_minutes_then_back_every_notice_is_delivered_once(local, clock):
+    set_up(local)
+    people = PEOPLE[:3]
+    for user in people:
+        local.double.workspace.add_user(user, f"Colleague {user[-4:]}")
+    local.double.down = True
+    for user in people:
+        local.player.message(AUTHOR, GENERAL, HURTFUL.format(user))
+    assert wait_for(lambda: len(notices(local)) == 3 and all(
+        n.status == "pending" and n.attempts == 1 for n in notices(local)), timeout=60)
+    sweep_every_minute(local, clock, range(1, 10))  # nine more minutes without Slack
+    tries = [n.attempts for n in notices(local)]
+    assert all(n.status == "pending" for n in notices(local))  # none given up
+    assert all(2 <= t <= 6 for t in tries), tries  # backoff: not every minute
+    assert sum(len(local.double.dms_to(user)) for user in people) == 0
+
+    local.double.down = False  # Slack is back after ten minutes
+    back = sweep_every_minute(local, clock, range(10, 20), until=lambda: all(
+        n.status == "sent" for n in notices(local)))
+    assert 10 <= back <= 15  # within five minutes (the longest wait between two tries)
+    sweep_every_minute(local, clock, range(20, 25))
+    assert [len(local.double.dms_to(user)) for user in people] == [1, 1, 1]
+    print(f"\nSlack down 10 min: 3 notices, tries during the outage {tries}, all delivered "
+          f"{back - 10} min after Slack was back, 0 lost, 0 doubled")
+
+
+def test_a_notice_slack_cannot_take_for_a_day_is_counted_for_admins_never_shown(local, clock):
+    set_up(local)
+    local.double.down = True
+    local.player.message(AUTHOR, GENERAL, HURTFUL.format(TARGET))
+    assert wait_for(lambda: notices(local) and notices(local)[0].attempts == 1, timeout=60)
+    clock.offset = timedelta(hours=25)
+    sweep_every_minute(local, clock, range(25 * 60, 25 * 60 + 1))
+    assert [n.status for n in notices(local)] == ["undelivered"]
+    local.double.down = False
+    sweep_every_minute(local, clock, range(25 * 60 + 1, 25 * 60 + 10))
+    assert local.double.dms_to(TARGET) == []  # a day late is too late
+    status = command(local, ADMIN, "status")
+    assert "1 not delivered within a day" in status
+    assert TARGET not in status and "nobody wants" not in status
+
+
+def test_a_users_info_time_out_does_not_hold_a_notice_back(local):
+    set_up(local)
+    local.haven.base_client.timeout = 1
+    local.double.slow("users.info", 3, times=5)
+    local.player.message(AUTHOR, GENERAL, HURTFUL.format(TARGET))
+    assert wait_for(lambda: local.double.dms_to(TARGET), timeout=30)
+    assert [n.status for n in notices(local)] == ["sent"]
+
+
+def test_a_notice_slack_took_without_answering_in_time_is_not_sent_twice(local, clock):
+    set_up(local)
+    local.haven.base_client.timeout = 1
+    local.double.slow("chat.postMessage", 3)  # Slack keeps it, but answers too late
+    local.player.message(AUTHOR, GENERAL, HURTFUL.format(TARGET))
+    assert wait_for(lambda: notices(local) and notices(local)[0].status == "pending"
+                    and notices(local)[0].attempts == 1, timeout=30)
+    assert wait_for(lambda: len(local.double.dms_to(TARGET)) == 1, timeout=10)
+    local.haven.base_client.timeout = 10
+    sweep_every_minute(local, clock, range(1, 4))
+    assert len(local.double.dms_to(TARGET)) == 1
+    assert [n.status for n in notices(local)] == ["sent"]
+    history = local.double.calls_to("conversations.history")
+    assert history and history[0]["channel"] == "D" + TARGET  # looked before sending again

@@ -46,6 +46,8 @@ def test_every_web_api_call_has_its_scope():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     missing = {m: SCOPES[m] for m in called if m in SCOPES and SCOPES[m] not in scopes}
     assert not missing
+    # a retried notice is first looked for in the DM with Haven (conversations.history)
+    assert "im:history" in scopes
     assert called <= set(SCOPES) | {"chat_getPermalink", "views_open", "views_publish",
                                     "views_update", "auth_test"}
 

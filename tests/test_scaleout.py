@@ -441,19 +441,20 @@ def test_a_notice_is_claimed_once_and_again_only_when_its_sender_was_cut_off(eng
                              categories=[], bundle={"text": "x"}, affected=["U2"])
         session.commit()
         notice = q.notices_for_flag(session, team_id="T1", flag_id=flag.id)[0]
-        assert q.claim_notice(session, notice_id=notice.id)  # one instance sends it ...
+        assert q.claim_notice(session, notice_id=notice.id, claim="a")  # one sends it ...
         session.commit()
-        assert not q.claim_notice(session, notice_id=notice.id)  # ... another may not
+        assert not q.claim_notice(session, notice_id=notice.id, claim="b")  # ... not another
         assert q.pending_notices(session) == []
         session.expire_all()
         row = session.get(Notice, notice.id)
-        row.sent_at -= q.SENDING_TIMEOUT + timedelta(seconds=1)  # its sender died long ago
+        row.sent_at -= q.SENDING_LEASE + timedelta(seconds=1)  # its sender died meanwhile
         session.add(row)
         session.commit()
         assert [n.id for n in q.pending_notices(session)] == [notice.id]
-        assert q.claim_notice(session, notice_id=notice.id)
+        assert q.claim_notice(session, notice_id=notice.id, claim="b")
         session.commit()
-        assert not q.claim_notice(session, notice_id=notice.id)
+        assert not q.renew_claim(session, notice_id=notice.id, claim="a")  # "a" lost it
+        assert not q.claim_notice(session, notice_id=notice.id, claim="c")
 
 
 def test_haven_worker_needs_a_queue(tmp_path):

@@ -19,6 +19,7 @@ BOT_SCOPES = (
     'channels:join',
     'chat:write',
     'im:write',
+    'im:history',
     'users:read',
     'commands',
     'files:read',

@@ -115,11 +115,15 @@ class Notice(SQLModel, table=True):
     flag_id: int = Field(foreign_key="flag.id", index=True)
     user_id: str = Field(max_length=32)
     message_key: str | None = Field(default=None, max_length=64)  # "channel:ts"
-    status: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed
+    # pending | sending | sent | undelivered (Slack could not be reached for a whole day)
+    status: str = Field(default="pending", max_length=20)
     attempts: int = 0
     dm_channel: str | None = Field(default=None, max_length=32)
     dm_ts: str | None = Field(default=None, max_length=32)
-    sent_at: datetime | None = None
+    sent_at: datetime | None = None  # while "sending": when the claim was taken or renewed
+    created_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime | None = None  # a pending notice waits until then (backoff)
+    claim: str | None = Field(default=None, max_length=32)  # who is sending it now
 
 
 class Case(SQLModel, table=True):
@@ -194,6 +198,7 @@ class Example(SQLModel, table=True):
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     source: str = Field(max_length=30)  # not_a_problem | confidant | admin
     label: str = Field(max_length=20)  # harassing | benign
+    case_id: int | None = Field(default=None, index=True)  # a confidant's verdict on a case
     language: str = Field(default="", max_length=8)
     categories: str = Field(default="", max_length=200)
     text_cipher: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -225,13 +230,17 @@ class ProcessedEvent(SQLModel, table=True):
 
 class Retraction(SQLModel, table=True):
     """A message Haven sent that must go now that what it showed was erased: ``delete`` it
-    (a relay message) or ``expire`` it (replace a notice or a case DM by a short note)."""
+    (a relay message), ``expire`` it (replace a notice or a case DM by a short note), or
+    mark a case DM ``withdrawn``. The row stays until Slack confirms."""
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     posted: str = Field(max_length=64)  # "channel:ts"
-    kind: str = Field(max_length=10)  # delete | expire
+    kind: str = Field(max_length=10)  # delete | expire | withdrawn
+    number: str | None = Field(default=None, max_length=16)  # the case a "withdrawn" names
+    attempts: int = 0
+    due_at: datetime | None = None  # after a Slack failure: tried again from then on
     created_at: datetime = Field(default_factory=utcnow)
 
 

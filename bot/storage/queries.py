@@ -38,12 +38,20 @@ from bot.storage.models import (
 )
 
 CASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-MAX_NOTICE_ATTEMPTS = 5
-#: A notice 'sending' this long was cut off (its process died mid-send): it is due again.
-#: At least once, then: had the DM reached Slack just before the process died, it comes
-#: twice (Slack has no idempotency key for chat.postMessage, and reading the DM back would
-#: need a scope to read DMs, which Haven does not ask for).
-SENDING_TIMEOUT = timedelta(minutes=10)
+#: A notice is worth delivering for a day; Slack down longer than that, it is given up and
+#: counted as undelivered for admins (a count, never its content).
+NOTICE_USEFUL = timedelta(hours=24)
+#: A claim on a notice ("sending") holds this long unless renewed: after a crash mid-send the
+#: notice is due again within it. Before sending again Haven looks for the notice in the DM
+#: (by its metadata), so a send that reached Slack just before the crash is not repeated.
+SENDING_LEASE = timedelta(seconds=45)
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(minutes=5)  # the longest wait between two tries
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: 30 s, 1, 2, 4, then 5 min."""
+    return min(FIRST_RETRY * 2 ** max(0, min(attempts, 20) - 1), LAST_RETRY)
 
 
 # -- events -------------------------------------------------------------------------------
@@ -211,8 +219,8 @@ def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
 
 def pending_notices(session: Session, *, team_id: str | None = None,
                     limit: int = 100) -> list[Notice]:
-    """Notices not yet delivered (after a crash or a Slack outage)."""
-    query = select(Notice).where(_notice_due(), Notice.attempts < MAX_NOTICE_ATTEMPTS)
+    """Notices due now: pending and past their backoff, or cut off mid-send."""
+    query = select(Notice).where(_notice_due(utcnow()))
     if team_id is not None:
         query = query.where(Notice.team_id == team_id)
     return list(session.exec(query.order_by(Notice.id).limit(limit)))
@@ -226,28 +234,84 @@ def noticed_about_message(session: Session, *, team_id: str, channel_id: str,
     return set(session.exec(query))
 
 
-def _notice_due():
-    """Pending, or 'sending' for longer than SENDING_TIMEOUT (``sent_at`` holds when the
-    attempt began until the notice is sent)."""
-    cut_off = and_(Notice.status == "sending", Notice.attempts < MAX_NOTICE_ATTEMPTS,
-                   or_(Notice.sent_at.is_(None), Notice.sent_at < utcnow() - SENDING_TIMEOUT))
-    return or_(Notice.status == "pending", cut_off)
+def _notice_due(now: datetime):
+    """Pending and past its backoff, or 'sending' under a claim older than SENDING_LEASE
+    (``sent_at`` holds when the claim was taken or renewed until the notice is sent)."""
+    waiting = and_(Notice.status == "pending",
+                   or_(Notice.due_at.is_(None), Notice.due_at <= now))
+    cut_off = and_(Notice.status == "sending",
+                   or_(Notice.sent_at.is_(None), Notice.sent_at < now - SENDING_LEASE))
+    return or_(waiting, cut_off)
 
 
-def claim_notice(session: Session, *, notice_id: int) -> bool:
-    """Mark a due notice as being sent, from now; False if another thread, process or
-    instance claimed it first (one conditional update: the database decides)."""
-    result = session.exec(update(Notice).where(Notice.id == notice_id, _notice_due())
+def claim_notice(session: Session, *, notice_id: int, claim: str) -> bool:
+    """Mark a due notice as being sent by ``claim``, from now; False if another thread,
+    process or instance claimed it first (one conditional update: the database decides)."""
+    now = utcnow()
+    result = session.exec(update(Notice).where(Notice.id == notice_id, _notice_due(now))
                           .values(status="sending", attempts=Notice.attempts + 1,
-                                  sent_at=utcnow()))
+                                  sent_at=now, claim=claim))
     return result.rowcount == 1
 
 
-def release_notice(session: Session, *, notice_id: int) -> None:
-    """A send failed: back to pending for the next sweep, or failed after too many tries."""
+def renew_claim(session: Session, *, notice_id: int, claim: str) -> bool:
+    """Just before posting: the claim is still ours (and good for another lease)."""
+    result = session.exec(update(Notice).where(
+        Notice.id == notice_id, Notice.status == "sending", Notice.claim == claim)
+        .values(sent_at=utcnow()))
+    return result.rowcount == 1
+
+
+def release_notice(session: Session, *, notice_id: int) -> str:
+    """A send failed: pending again after a backoff, or undelivered once a day has passed
+    since the message. Returns the new status."""
     notice = session.get(Notice, notice_id)
-    notice.status = "failed" if notice.attempts >= MAX_NOTICE_ATTEMPTS else "pending"
+    if notice is None or notice.status != "sending":
+        return notice.status if notice is not None else "gone"
+    now = utcnow()
+    if _aware(notice.created_at) < now - NOTICE_USEFUL:
+        notice.status, notice.due_at = "undelivered", None
+    else:
+        notice.status, notice.due_at = "pending", now + backoff(notice.attempts)
+    notice.claim = None
     session.add(notice)
+    return notice.status
+
+
+def give_up_notices(session: Session) -> int:
+    """Notices still waiting a day after their message: no longer useful, counted for
+    admins as undelivered."""
+    result = session.exec(update(Notice).where(
+        Notice.status.in_(("pending", "sending")), _notice_due(utcnow()),
+        Notice.created_at < utcnow() - NOTICE_USEFUL).values(status="undelivered", claim=None))
+    return result.rowcount
+
+
+def undelivered_notices(session: Session, *, team_id: str) -> tuple[int, int]:
+    """(waiting to be retried, given up) notices of a workspace: counts only."""
+    rows = session.exec(select(Notice.status, func.count()).where(
+        Notice.team_id == team_id, or_(Notice.status == "undelivered", and_(
+            Notice.status.in_(("pending", "sending")), Notice.attempts > 0)))
+        .group_by(Notice.status))
+    counts = dict(rows.all())
+    return counts.get("pending", 0) + counts.get("sending", 0), counts.get("undelivered", 0)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next waiting notice or retraction is due (the sweep wakes up then)."""
+    moments = [session.exec(select(func.min(Notice.due_at)).where(
+                   Notice.status == "pending")).one(),
+               session.exec(select(func.min(Notice.sent_at)).where(
+                   Notice.status == "sending")).one(),
+               session.exec(select(func.min(Retraction.due_at))).one()]
+    due = [_aware(m) + (SENDING_LEASE if i == 1 else timedelta(0))
+           for i, m in enumerate(moments) if m is not None]
+    return min(due, default=None)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def notice_sent(session: Session, *, notice_id: int, dm_channel: str, dm_ts: str) -> None:
@@ -255,6 +319,7 @@ def notice_sent(session: Session, *, notice_id: int, dm_channel: str, dm_ts: str
     notice = session.get(Notice, notice_id)
     notice.status, notice.dm_channel, notice.dm_ts, notice.sent_at = \
         "sent", dm_channel, dm_ts, utcnow()
+    notice.due_at = notice.claim = None
     session.add(notice)
 
 
@@ -645,24 +710,52 @@ def _strip_case(session: Session, case: Case) -> set[int | None]:
     return _erase_case_contents(session, case)
 
 
-def retract(session: Session, *, team_id: str, posted: str, kind: str) -> None:
+def retract(session: Session, *, team_id: str, posted: str, kind: str,
+            number: str | None = None) -> None:
     """Queue a message Haven sent for deletion or expiry in Slack (see :func:`retractions`)."""
-    session.add(Retraction(team_id=team_id, posted=posted[:64], kind=kind))
+    session.add(Retraction(team_id=team_id, posted=posted[:64], kind=kind, number=number))
+
+
+#: A retraction Slack keeps refusing is given up after this long (logged as such).
+RETRACTION_GIVE_UP = timedelta(days=30)
 
 
 def retractions(session: Session, *, team_id: str | None = None,
                 limit: int = 200) -> list[Retraction]:
-    """Messages in Slack still to delete or expire, oldest first; the caller deletes each row
-    once it has acted on it."""
-    query = select(Retraction).order_by(Retraction.id).limit(limit)
+    """Messages in Slack still to delete or expire and due now, oldest first; the caller
+    deletes each row once Slack confirmed (:func:`retracted`) or reschedules it
+    (:func:`retraction_failed`)."""
+    now = utcnow()
+    query = select(Retraction).where(or_(Retraction.due_at.is_(None), Retraction.due_at <= now))
     if team_id is not None:
         query = query.where(Retraction.team_id == team_id)
-    return list(session.exec(query))
+    return list(session.exec(query.order_by(Retraction.id).limit(limit)))
 
 
 def retracted(session: Session, *, retraction_id: int) -> None:
     """Done with one retraction."""
     session.exec(delete(Retraction).where(Retraction.id == retraction_id))
+
+
+def retraction_failed(session: Session, *, retraction_id: int) -> bool:
+    """Slack did not confirm: try again after a backoff. False when it was given up."""
+    row = session.get(Retraction, retraction_id)
+    if row is None:
+        return False
+    now = utcnow()
+    if _aware(row.created_at) < now - RETRACTION_GIVE_UP:
+        session.delete(row)
+        return False
+    row.attempts += 1
+    row.due_at = now + backoff(row.attempts)
+    session.add(row)
+    return True
+
+
+def pending_retractions(session: Session, *, team_id: str) -> int:
+    """Messages in Slack still waiting to be deleted or expired (a count, for admins)."""
+    return session.exec(select(func.count()).select_from(Retraction).where(
+        Retraction.team_id == team_id)).one()
 
 
 def _due_flags(session: Session, now: datetime) -> list[Flag]:
@@ -757,8 +850,17 @@ def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
     posted = [p for p in session.exec(select(CaseMessage.posted).where(
         CaseMessage.case_id == case.id).order_by(CaseMessage.id)) if p]
     now = utcnow()
+    delivered = bool(case.confidant_id and case.delivered_at)
+    if case.confidant_dm and delivered:  # the case DM no longer quotes anything
+        retract(session, team_id=team_id, posted=case.confidant_dm, kind="withdrawn",
+                number=case.number)
+    if case.reporter_dm:
+        retract(session, team_id=team_id, posted=case.reporter_dm,
+                kind="withdrew" if delivered else "withdrew_u", number=case.number)
     case.status, case.outcome, case.closed_at, case.last_activity_at = \
         "withdrawn", "withdrawn", now, now
+    # everything derived from the report goes too: a confidant's verdict kept as an example
+    session.exec(delete(Example).where(Example.case_id == case.id))
     _erase_evidence(session, _erase_case_contents(session, case))
     audit(session, team_id=team_id, actor="reporter", action="case_withdrawn",
           subject=f"case:{case.number}")
@@ -766,12 +868,14 @@ def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
 
 
 def record_example(session: Session, *, vault: Vault, team_id: str, source: str, label: str,
-                   language: str, categories: str, text: str | None) -> Example:
+                   language: str, categories: str, text: str | None,
+                   case_id: int | None = None) -> Example:
     """A labelled example for the model; its text is kept encrypted, and only while the
-    workspace's flag retention allows."""
+    workspace's flag retention allows. ``case_id``: the case whose verdict it came from
+    (withdrawing the report erases it)."""
     cipher = vault.seal({"text": text})[0] if text is not None else None
     example = Example(team_id=team_id, source=source, label=label, language=language,
-                      categories=categories, text_cipher=cipher)
+                      categories=categories, text_cipher=cipher, case_id=case_id)
     session.add(example)
     session.flush()
     return example
