@@ -1,8 +1,8 @@
 """Faults: the database restarting mid-run, Slack answering with rate limits, server
 errors and time-outs, Slack down for ten minutes or a day, and answers lost after Slack took
 a message. Afterwards every flag and its evidence exist exactly once and every due notice was
-sent exactly once (or, a day late, counted for admins as undelivered). (Killed workers, a SIGKILL between flag and notice, and
-SIGTERM are in tests/test_scaleout.py.)"""
+sent exactly once (or, a day late, counted for admins as undelivered). (Killed workers, a
+SIGKILL between flag and notice or mid-send, and SIGTERM are in tests/test_scaleout.py.)"""
 
 from __future__ import annotations
 
