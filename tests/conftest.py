@@ -4,6 +4,7 @@ test, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -71,3 +72,23 @@ def local(tmp_path, model, database_url):
         env["HAVEN_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
     with LocalHaven(tmp_path, env=env, model_loader=lambda: model) as running:
         yield running
+
+
+class Clock:
+    """Haven's clock for retries and retention (``queries.utcnow``), moved on by a test."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Simulated time for the outbox: set ``clock.offset`` to let minutes or days pass."""
+    from bot.storage import queries
+
+    moved = Clock()
+    monkeypatch.setattr(queries, "utcnow", moved)
+    return moved

@@ -7,7 +7,7 @@ SIGKILL between flag and notice or mid-send, and SIGTERM are in tests/test_scale
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -108,25 +108,6 @@ def test_a_slack_time_out_leaves_the_notice_for_the_sweep_and_it_is_sent_once(lo
 
 
 # -- Slack away for a while: notices wait, retry with backoff, and arrive exactly once ------
-class Clock:
-    """Haven's clock for the outbox (``queries.utcnow``), moved forward by the test."""
-
-    def __init__(self):
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    from bot.storage import queries
-
-    moved = Clock()
-    monkeypatch.setattr(queries, "utcnow", moved)
-    return moved
-
-
 def notices(local) -> list:
     from bot.storage.models import Notice
     from tests.scenarios import rows
