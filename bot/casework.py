@@ -9,6 +9,7 @@ receives the user id of a reporter who chose to stay anonymous.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
@@ -25,6 +26,24 @@ log = logging.getLogger(__name__)
 CONFIDANT, REPORTER = "confidant", "reporter"
 LIVE = {"open", "acknowledged"}
 WITHDRAWABLE = ("held", "awaiting_confidant", "open", "acknowledged", "closed")
+
+
+#: A send this long after its case or relay message was made is a retry: Haven first looks
+#: whether Slack took an earlier try whose answer was lost.
+RETRY_AFTER = timedelta(seconds=30)
+
+
+def timestamp(moment: datetime) -> float:
+    """A stored datetime (naive from SQLite: UTC) as a Unix time."""
+    return _aware(moment).timestamp()
+
+
+def _older_than(moment: datetime | None, age: timedelta) -> bool:
+    return moment is not None and _aware(moment) < q.utcnow() - age
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _where(channel: str, ts: str) -> str:
@@ -105,8 +124,12 @@ class CaseWork:
         with session_scope(self.engine) as session:
             if not q.claim_delivery(session, case_id=case_id):
                 return False  # another sweep or instance is delivering it
+        tag = ("haven_case", f"{team_id}:{case_id}")
         try:
-            channel, ts = gateway.send_dm(case.confidant_id, text, body)
+            # a retry (the sweep): Slack may have taken an earlier try whose answer was lost
+            found = gateway.find_dm(case.confidant_id, tag, since=timestamp(case.created_at)) \
+                if _older_than(case.created_at, RETRY_AFTER) else None
+            channel, ts = found or gateway.send_dm(case.confidant_id, text, body, tag=tag)
         except Exception as error:
             log.warning("case %s not delivered to its confidant: %s", case.id, _reason(error))
             with session_scope(self.engine) as session:
@@ -355,8 +378,11 @@ class CaseWork:
         title, body = blocks.relay_message(
             self.texts(gateway, recipient), text=text, to_reporter=to_reporter,
             case=self.info(case, for_confidant=not to_reporter))
+        tag = ("haven_relay", f"{case.team_id}:{message.id}")
         try:
-            channel, ts = gateway.send_dm(recipient, title, body)
+            found = gateway.find_dm(recipient, tag, since=timestamp(message.created_at)) \
+                if _older_than(message.created_at, RETRY_AFTER) else None
+            channel, ts = found or gateway.send_dm(recipient, title, body, tag=tag)
         except Exception as error:
             log.warning("relay message of case %s not delivered: %s", case.id, _reason(error))
             return False

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import blocks
 from bot.admin import AdminWork, Reply
-from bot.casework import CaseWork
+from bot.casework import CaseWork, timestamp
 from bot.config import Settings
 from bot.files import fetch_image
 from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
@@ -365,7 +365,7 @@ class Haven(CaseWork, AdminWork):
         tag = ("haven_notice", f"{team_id}:{notice.id}")
         try:
             if notice.attempts and (found := gateway.find_dm(
-                    notice.user_id, tag, since=_timestamp(notice.created_at))):
+                    notice.user_id, tag, since=timestamp(notice.created_at))):
                 log.info("notice %s was delivered before: recorded", notice.id)
                 through_outages(self._record_sent, notice.id, *found, what="notice record")
                 return 1
@@ -635,11 +635,6 @@ class Haven(CaseWork, AdminWork):
                 gateway.send_dm(admin, text, body)
             except SlackApiError as error:
                 log.info("admin reminder not delivered: %s", error.response.get("error"))
-
-
-def _timestamp(moment: datetime) -> float:
-    """A stored datetime (naive from SQLite: UTC) as a Unix time."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _row_id(value) -> int | None:

@@ -177,7 +177,7 @@ def test_a_users_info_time_out_does_not_hold_a_notice_back(local):
     local.double.slow("users.info", 3, times=5)
     local.player.message(AUTHOR, GENERAL, HURTFUL.format(TARGET))
     assert wait_for(lambda: local.double.dms_to(TARGET), timeout=30)
-    assert [n.status for n in notices(local)] == ["sent"]
+    assert wait_for(lambda: [n.status for n in notices(local)] == ["sent"], timeout=10)
 
 
 def test_a_notice_slack_took_without_answering_in_time_is_not_sent_twice(local, clock):
@@ -194,3 +194,45 @@ def test_a_notice_slack_took_without_answering_in_time_is_not_sent_twice(local, 
     assert [n.status for n in notices(local)] == ["sent"]
     history = local.double.calls_to("conversations.history")
     assert history and history[0]["channel"] == "D" + TARGET  # looked before sending again
+
+
+def test_a_case_slack_took_without_answering_in_time_is_not_sent_twice(local, clock):
+    from bot import blocks
+    from bot.storage.models import Case
+    from tests.scenarios import latest_view, report_values, rows
+    from tests.test_cases import cases_sent
+
+    local.haven.base_client.timeout = 1
+    local.double.slow("chat.postMessage", 3, times=1)  # the notice: sent late, found later
+    set_up(local)
+    local.player.message(AUTHOR, GENERAL, HURTFUL.format(TARGET))
+    assert wait_for(lambda: len(local.double.dms_to(TARGET)) == 1, timeout=20)
+    local.double.slow("chat.postMessage", 3, times=1)  # the case DM: the same
+    local.player.click(TARGET, local.double.dms_to(TARGET)[0], blocks.REPORT_BUTTON)
+    local.player.submit(TARGET, latest_view(local), report_values())
+    assert wait_for(lambda: len(cases_sent(local)) == 1, timeout=20)
+    assert wait_for(lambda: rows(local, Case)[0].delivered_at is None, timeout=10)  # released
+    local.haven.base_client.timeout = 10
+    sweep_every_minute(local, clock, range(1, 4))
+    assert len(cases_sent(local)) == 1 and len(local.double.dms_to(TARGET)) >= 1
+    case, = rows(local, Case)
+    assert case.delivered_at is not None and case.confidant_dm  # recorded, not resent
+
+
+def test_a_case_whose_sender_died_mid_delivery_is_delivered_once(local, clock):
+    from sqlmodel import Session
+
+    from bot.storage.models import Case
+    from tests.scenarios import rows
+    from tests.test_cases import cases_sent, report
+
+    report(local)
+    with Session(local.haven.engine) as session:  # as if the process died while sending
+        case = session.get(Case, rows(local, Case)[0].id)
+        case.confidant_dm = None
+        session.add(case)
+        session.commit()
+    local.double.messages[:] = [m for m in local.double.messages if "New case" not in m["text"]]
+    sweep_every_minute(local, clock, range(1, 3))
+    assert len(cases_sent(local)) == 1
+    assert rows(local, Case)[0].confidant_dm

@@ -336,10 +336,17 @@ def take_daily_slot(session: Session, *, team_id: str, key: str) -> bool:
 def undelivered_cases(session: Session, *, older_than: timedelta = timedelta(minutes=1)
                       ) -> list[Case]:
     """Cases with a confidant that did not reach them (left behind by a crash or outage)."""
-    cutoff = datetime.now(UTC) - older_than
+    cutoff = utcnow() - older_than
     return list(session.exec(select(Case).where(
-        Case.confidant_id.is_not(None), Case.delivered_at.is_(None),
+        Case.confidant_id.is_not(None), _delivery_due(utcnow()),
         Case.status.in_(["open", "awaiting_confidant"]), Case.created_at < cutoff).limit(100)))
+
+
+def _delivery_due(now: datetime):
+    """Not delivered, or claimed for delivery by a sender that died (its claim, the time in
+    ``delivered_at`` while ``confidant_dm`` is empty, is older than SENDING_LEASE)."""
+    return or_(Case.delivered_at.is_(None), and_(
+        Case.confidant_dm.is_(None), Case.delivered_at < now - SENDING_LEASE))
 
 
 def notices_for_flag(session: Session, *, team_id: str, flag_id: int) -> list[Notice]:
@@ -442,7 +449,7 @@ def claim_delivery(session: Session, *, case_id: int) -> bool:
     """Claim a case's delivery to its confidant (one sender only); undone by
     :func:`release_delivery` when Slack did not take it."""
     result = session.exec(update(Case).where(
-        Case.id == case_id, Case.delivered_at.is_(None)).values(delivered_at=utcnow()))
+        Case.id == case_id, _delivery_due(utcnow())).values(delivered_at=utcnow()))
     return result.rowcount == 1
 
 
