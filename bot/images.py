@@ -18,6 +18,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 MAX_PIXELS = 40_000_000
+MAX_SIDE = 30_000  # a long scrolling screenshot is some 20,000 px tall
+MAX_ASPECT = 25  # long side over short side: beyond that it is a strip, not a picture
+WORK_SIDE = 2048  # decoded images are scaled down to this long side: enough for OCR and hashes
 OCR_LONG_SIDE = 1600  # larger images are scaled down first: text stays readable, OCR is faster
 MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at least ~20 px high
 LANGUAGES = "eng+nld"
@@ -27,16 +30,38 @@ HASH_DISTANCE = 8  # bits (of 64) two hashes of a textless image may differ: one
 TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
 SHARED_WORDS = 0.5  # share of a known image's words that a copy must contain
 
+# Pillow's own guard, for any image opened in this process: a warning above MAX_PIXELS and
+# an error above twice that (decode() refuses what is over MAX_PIXELS before Pillow would).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
 
 class ImageRejected(ValueError):
     """Not an image Haven reads: the reason is safe to log (never the content)."""
 
 
-def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """An RGB image from file bytes (the first frame of an animation), or ImageRejected.
+def size_refusal(width: int, height: int, *, max_pixels: int = MAX_PIXELS) -> str | None:
+    """Why an image of this size is not decoded, or None: too many pixels, a side too long,
+    or so thin that scaling it (a 1 x 39,000,000 strip) would cost more than a photo."""
+    if width < 1 or height < 1:
+        return f"empty image ({width}x{height})"
+    if width * height > max_pixels:
+        return f"too many pixels ({width}x{height})"
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        return f"too thin ({width}x{height})"
+    if max(width, height) > MAX_SIDE:
+        return f"too long a side ({width}x{height})"
+    return None
 
-    The pixel count is checked from the header before any pixel is decoded, so a
-    decompression bomb costs nothing; truncated and mislabelled files are rejected.
+
+def decode(data: bytes, *, max_pixels: int = MAX_PIXELS,
+           max_side: int = WORK_SIDE) -> Image.Image:
+    """An RGB image from file bytes (the first frame of an animation), at most ``max_side``
+    pixels on its long side, or ImageRejected.
+
+    Width, height, pixel count and aspect ratio are checked from the header before any
+    pixel is decoded, so a decompression bomb costs nothing; a JPEG is decoded at a reduced
+    scale; truncated and mislabelled files are rejected. Scaling down here bounds the work
+    of hashing and OCR, whatever was shared.
     """
     try:
         image = Image.open(io.BytesIO(data))
@@ -46,11 +71,16 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
         raise ImageRejected("too many pixels") from None
     if image.format not in FORMATS:
         raise ImageRejected(f"unsupported format {image.format}")
-    if image.width * image.height > max_pixels:
-        raise ImageRejected(f"too many pixels ({image.width}x{image.height})")
+    reason = size_refusal(image.width, image.height, max_pixels=max_pixels)
+    if reason:
+        raise ImageRejected(reason)
     try:
         image.seek(0)
+        image.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
         image.load()
+        if image.mode not in ("RGB", "L"):  # a palette or 1-bit image resizes badly as is
+            image = image.convert("RGB")
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         return image.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError, EOFError):
         raise ImageRejected("broken or truncated image") from None

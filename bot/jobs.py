@@ -11,7 +11,7 @@ Listeners ack at once and hand the slow part (classification, OCR, notices) to
 - ``submit(fn, *args, **kwargs)``: a quick follow-up of a click (publish the Home tab, pass
   a relay message on) that always runs in this process.
 
-Backends: :class:`LocalJobs` (the default) runs jobs on a bounded pool of threads here;
+Backends: :class:`LocalJobs` (the default) runs jobs on bounded pools of threads here;
 :class:`RedisJobs` (``HAVEN_QUEUE_URL=redis://...``) puts them on a Redis queue that
 ``haven worker`` processes, on this machine or others, take them from (RQ). Every job is
 idempotent: what it records is claimed in the database, so running it twice (a retry after
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 #: The jobs a worker can run: name -> the Haven method that does it. Each method takes
 #: ``gateway`` and ``team_id`` plus the plain keyword arguments given to ``enqueue``.
 JOBS = {"handle_message": "handle_message", "handle_file": "handle_file"}
+#: Jobs that fetch and read a file: slow by nature, so they have threads of their own.
+FILE_JOBS = {"handle_file"}
 
 QUEUE_NAME = "haven"
 RETRIES = 3  # a job that raised, or whose worker died, runs again (jobs are idempotent)
@@ -86,6 +89,12 @@ class JobQueue:
                       type(error).__name__)
             return None
 
+    @property
+    def idle(self) -> bool:
+        """No job waiting or running."""
+        with self._idle:
+            return not self._outstanding
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every job submitted so far, and every job those submitted, is done."""
         with self._idle:
@@ -117,28 +126,41 @@ def run(haven, name: str, team_id: str, kwargs: dict, client=None):
 
 
 class LocalJobs:
-    """Jobs on a pool of threads in this process (the default)."""
+    """Jobs on pools of threads in this process (the default): files (download and OCR, up
+    to seconds each) on a pool of their own, so a message's notice never waits behind an
+    image."""
 
-    def __init__(self, haven, workers: int = 4, backlog: int = 1000):
+    def __init__(self, haven, workers: int = 4, backlog: int = 1000, file_workers: int = 4):
         self.haven = haven
         self.local = JobQueue(workers, backlog)
+        self.files = JobQueue(file_workers, backlog, name="haven-file")
 
     def enqueue(self, name: str, *, team_id: str, client=None, **kwargs) -> None:
         """Run job ``name`` soon (see :data:`JOBS`)."""
         if name not in JOBS:
             raise ValueError(f"no job named {name!r}")
-        self.local.submit(run, self.haven, name, team_id, kwargs, client)
+        queue = self.files if name in FILE_JOBS else self.local
+        queue.submit(run, self.haven, name, team_id, kwargs, client)
 
     def submit(self, fn, /, *args, **kwargs) -> Future | None:
         """A quick follow-up that runs in this process whatever the backend."""
         return self.local.submit(fn, *args, **kwargs)
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until the jobs of this process are done."""
-        return self.local.join(timeout)
+        """Wait until the jobs of this process, and those they started, are done."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:  # a message job starts file jobs, a file job follow-ups: until both rest
+            for queue in (self.local, self.files):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not queue.join(left):
+                    return False
+            if self.local.idle and self.files.idle:
+                return True
 
     def shutdown(self) -> None:
         """Finish the jobs of this process; accept no more."""
+        self.join()
+        self.files.shutdown(wait=True)
         self.local.shutdown(wait=True)
 
 

@@ -110,6 +110,7 @@ class SlackDouble:
         self.channel_history: list[dict] = []  # messages people posted (for history lookups)
         self.downloads: list[dict] = []
         self.down = False  # an outage: every Web API call answers 503
+        self._stopped = threading.Event()  # ends the downloads still trickling
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -132,6 +133,7 @@ class SlackDouble:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -172,13 +174,15 @@ class SlackDouble:
 
     # -- HTTP -------------------------------------------------------------------------
     def add_file(self, file_id: str, content: bytes, *, name: str = "image.png",
-                 mimetype: str = "image/png", filetype: str = "png", **extra) -> dict:
-        """A file someone shared; its download needs the bot token, like url_private."""
+                 mimetype: str = "image/png", filetype: str = "png", trickle: float = 0.0,
+                 **extra) -> dict:
+        """A file someone shared; its download needs the bot token, like url_private.
+        With ``trickle``, it is sent one byte every ``trickle`` seconds (a slow server)."""
         entry = {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
                  "filetype": filetype, "size": len(content),
                  "url_private": f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/{name}",
                  **extra}
-        self.files[file_id] = {"info": entry, "content": content}
+        self.files[file_id] = {"info": entry, "content": content, "trickle": trickle}
         return {k: entry[k] for k in ("id", "name", "mimetype", "filetype")}
 
     def _download(self, request, path: str) -> None:
@@ -197,7 +201,17 @@ class SlackDouble:
         request.send_header("Content-Type", stored["info"]["mimetype"])
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
-        request.wfile.write(data)
+        if not stored.get("trickle"):
+            request.wfile.write(data)
+            return
+        for at in range(len(data)):  # until sent, the client hangs up, or the double stops
+            if self._stopped.wait(stored["trickle"]):
+                return
+            try:
+                request.wfile.write(data[at:at + 1])
+                request.wfile.flush()
+            except OSError:
+                return
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
