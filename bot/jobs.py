@@ -35,6 +35,9 @@ JOBS = {"handle_message": "handle_message", "handle_file": "handle_file"}
 FILE_JOBS = {"handle_file"}
 
 QUEUE_NAME = "haven"
+#: Files (download and OCR, seconds each) wait on a queue of their own, which workers take
+#: from only when no message waits: a message's notice never queues behind images.
+FILE_QUEUE_NAME = "haven-files"
 RETRIES = 3  # a job that raised, or whose worker died, runs again (jobs are idempotent)
 MAINTENANCE_SECONDS = 60  # how often a worker looks for the jobs of dead workers
 JOB_SECONDS = 300  # OCR of the largest image takes seconds; a job stuck longer is killed
@@ -176,6 +179,8 @@ class RedisJobs(LocalJobs):
         super().__init__(haven)
         self.connection = Redis.from_url(url)
         self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+        self.file_queue = Queue(FILE_QUEUE_NAME, connection=self.connection,
+                                serializer=JSONSerializer)
 
     def enqueue(self, name: str, *, team_id: str, client=None, **kwargs) -> None:
         """Put job ``name`` on the queue; if Redis cannot be reached, run it here at once
@@ -186,8 +191,9 @@ class RedisJobs(LocalJobs):
         if name not in JOBS:
             raise ValueError(f"no job named {name!r}")
         sealed = self.haven.vault.seal({"team_id": team_id, **kwargs})[0].decode("ascii")
+        queue = self.file_queue if name in FILE_JOBS else self.queue
         try:
-            self.queue.enqueue(perform, name, sealed, retry=Retry(max=RETRIES),
+            queue.enqueue(perform, name, sealed, retry=Retry(max=RETRIES),
                                job_timeout=JOB_SECONDS, result_ttl=DONE_KEPT_SECONDS,
                                failure_ttl=FAILED_KEPT_SECONDS, description=name)
         except RedisError as error:
@@ -261,11 +267,13 @@ def work(settings, *, burst: bool = False, heartbeat: int = 30) -> int:
 
     haven = worker_haven(settings)
     connection = Redis.from_url(settings.queue_url)
-    queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
-    worker = _worker_class()([queue], connection=connection, serializer=JSONSerializer,
+    # messages first: RQ takes from the first queue that has a job
+    queues = [Queue(name, connection=connection, serializer=JSONSerializer)
+              for name in (QUEUE_NAME, FILE_QUEUE_NAME)]
+    worker = _worker_class()(queues, connection=connection, serializer=JSONSerializer,
                              job_monitoring_interval=heartbeat,
                              maintenance_interval=MAINTENANCE_SECONDS)
-    log.info("worker %s: jobs from %s", worker.name, QUEUE_NAME)
+    log.info("worker %s: jobs from %s, then %s", worker.name, QUEUE_NAME, FILE_QUEUE_NAME)
     worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
     haven.engine.dispose()
     connection.close()

@@ -408,6 +408,33 @@ def test_a_job_is_a_name_and_plain_data_sealed_for_redis(tmp_path):
         jobs.enqueue("os.system", team_id="T1")
 
 
+def test_workers_take_messages_before_the_images_waiting_on_their_own_queue(redis_url):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from bot.jobs import FILE_QUEUE_NAME, QUEUE_NAME, RedisJobs
+    from bot.storage.crypto import Vault
+
+    class Haven:
+        vault = Vault((Fernet.generate_key().decode(),))
+
+    jobs = RedisJobs(Haven(), redis_url)
+    for n in range(3):
+        jobs.enqueue("handle_file", team_id="T1", event_id=f"EvF{n}", event={}, file={})
+    jobs.enqueue("handle_message", team_id="T1", event_id="EvM", event={}, bot_user_id="U")
+    connection = Redis.from_url(redis_url)
+    queues = {name: Queue(name, connection=connection, serializer=JSONSerializer)
+              for name in (QUEUE_NAME, FILE_QUEUE_NAME)}
+    assert (queues[QUEUE_NAME].count, queues[FILE_QUEUE_NAME].count) == (1, 3)
+    worker = SimpleWorker(list(queues.values()), connection=connection,
+                          serializer=JSONSerializer)
+    first, _queue = worker.dequeue_job_and_maintain_ttl(timeout=1)
+    assert first.args[0] == "handle_message"  # queued last, taken first
+    jobs.shutdown()
+    connection.close()
+
+
 def test_when_redis_is_unreachable_the_job_runs_here_rather_than_being_lost():
     from bot.jobs import JOBS, RedisJobs
     from bot.storage.crypto import Vault
