@@ -257,6 +257,8 @@ REAL_LOADERS: dict[str, Callable[[Path], Iterator[RealRow]]] = {
 }
 
 LABELLED_SETS = tuple(name for name in REAL_LOADERS if name != "real_chat")
+#: Every folder of ``data/`` that belongs to the yardstick (the counterfactual templates too).
+YARDSTICK_FOLDERS = (*REAL_LOADERS, "haven_counterfactual")
 
 
 def load_real(folder: str, data_dir: Path | None = None,
