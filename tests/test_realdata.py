@@ -245,3 +245,14 @@ def test_haven_evaluate_real_prints_the_same_report_as_json():
         assert flags["per_1000"] <= flags["upper_95_per_1000"]
         assert irc["detectors"][name]["notices"]["count"] <= flags["count"]
     assert report["limit"] == 60
+
+
+def test_haven_evaluate_real_explains_missing_data(tmp_path, monkeypatch, capsys):
+    """An installed copy has no data/: a clear message and a usage exit, not a traceback."""
+    from bot import cli
+    from classifier import realdata
+
+    monkeypatch.setattr(realdata, "default_data_dir", lambda: tmp_path)
+    assert cli.main(["evaluate", "--real", "--limit", "5"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "real-text sets are missing" in err and "Traceback" not in err
