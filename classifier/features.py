@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import SEP, deobfuscate_word, split_compound
+from classifier.normalise import MAX_WORD, SEP, deobfuscate_word, split_compound
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -68,8 +68,10 @@ def tokenise_joined(blob: str) -> list[str]:
     return blob.split()
 
 
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+def _deletions(word: str) -> list[str]:
+    """``word`` less one letter, in order of position (a set's order would vary from run to
+    run, and with it the correction chosen when two variants match)."""
+    return [word[:i] + word[i + 1:] for i in range(len(word))]
 
 
 def _hash(keys: np.ndarray, bits: int) -> np.ndarray:
@@ -179,6 +181,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         parts = split_compound(plain)
         if plain != token or len(parts) > 1:
             return parts
+        if len(token) > MAX_WORD:
+            # Both searches below are quadratic in the length; no known word is this long.
+            return [token]
         if len(token) >= 5:
             spelling = self.spelling_
             if token in spelling:
@@ -198,6 +203,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
     def _corrected_ids(self, token: str) -> tuple[int, ...]:
         """:meth:`_correct` as ids, remembered: unknown words (names, jargon) recur."""
+        if len(token) > MAX_WORD:  # rare, and not worth memory: 100,000 long words add up
+            vocab = self.vocabulary_
+            return tuple(vocab.get(t, OOV) for t in self._correct(token))
         cache = self.__dict__.setdefault("_corrections", {})
         fixed = cache.get(token)
         if fixed is None:
