@@ -100,3 +100,53 @@ def test_a_masked_word_of_many_stars_resolves_at_once():
     assert time.process_time() - start < 1.0
     assert deobfuscate_word("f*ck") == "fuck"
     assert deobfuscate_word("m*th*rf*ck*r") == "motherfucker"
+
+
+INSULT = "you are a worthless stupid idiot"
+BELEDIGING = "jij bent een waardeloze sukkel"
+WORK = ("Can you update the deployment checklist before Thursday? The staging build failed "
+        "again because of the migration order, so I moved the review to the afternoon. "
+        "Kunnen we de planning van het kwartaal morgen samen doornemen? ")
+
+
+def _padded(insult: str, length: int) -> str:
+    pad = (WORK * (length // len(WORK) + 1))[:length]
+    return f"{pad[:length // 2]} {insult} {pad[length // 2:]}".strip()
+
+
+@pytest.mark.parametrize("insult", [INSULT, BELEDIGING])
+@pytest.mark.parametrize("padding", [200, 2_000, 20_000])
+def test_an_insult_padded_with_work_talk_is_still_flagged(model, insult, padding):
+    # Alone, each insult scores 1.00; a window counts for a little less than a message of its
+    # own (WINDOW_PENALTY), so that long benign messages are not flagged for a weak window.
+    padded = model.classify([_padded(insult, padding)])[0]
+    assert padded.flagged
+    assert padded.score >= 0.75
+    assert max(padded.categories, key=padded.categories.get) == "insult"
+
+
+@pytest.mark.parametrize("insult", [INSULT, BELEDIGING])
+def test_twenty_mentions_do_not_dilute_an_insult(model, insult):
+    mentions = " ".join(f"<@U{i:08d}>" for i in range(20))
+    result = model.classify([f"{mentions} {insult}"])[0]
+    assert result.flagged
+    assert result.score >= model.classify([insult])[0].score - 0.1
+
+
+def test_long_work_talk_alone_is_not_flagged(model):
+    assert not any(r.flagged for r in model.classify([WORK * k for k in (1, 3, 10, 100)]))
+
+
+@pytest.mark.parametrize("sentence", ["Honestly you are not stupid, you are just new here.",
+                                      "calling her a stupid slut is not ok."])
+def test_negation_or_reported_speech_is_not_cut_off_by_a_window(model, sentence):
+    # Windows are cut from the whole message after negation, quotation and reported-speech
+    # scope is known: a window that starts after "calling" still knows "slut" is reported.
+    words = WORK.split()
+    texts = [sentence] + [f"{' '.join(words[:k])} {sentence} {WORK}" for k in range(12)]
+    assert not any(r.flagged for r in model.classify(texts))
+
+
+def test_windowed_and_whole_scores_agree_for_short_messages(model):
+    texts = ["you are an idiot", "great demo", "ik maak je kapot", "kill the process", ""]
+    assert model.score(texts) == [model.score([t])[0] for t in texts]
