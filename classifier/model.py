@@ -21,8 +21,8 @@ from classifier.normalise import clean_batch, clean_joined
 DEFAULT_MODEL_NAME = "haven-harassment-v1"
 #: A window of a long message counts for its log-odds less this (see
 #: :meth:`ContextFeatures.decisions`). Without it, judging each window like a message of its
-#: own flagged 9 in 10 benign 600-character posts of real chat; with it, about 1 in 10
-#: (chosen on the real_chat train splits: README, "Long messages").
+#: own flagged 9 in 10 benign 600-character posts of real chat; with it, about 1 in 10.
+#: Chosen on the real_chat train splits with benchmarks/hostile_text.py.
 WINDOW_PENALTY = 4.0
 
 
