@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import SEP, deobfuscate_word, split_compound
+from classifier.normalise import MAX_WORD, SEP, deobfuscate_word, split_compound
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -42,6 +43,13 @@ _COPULAS = frozenset(["is", "was", "wordt", "werd"])
 _REPORT_OBJECTS = frozenset(
     ["that", "dat", "me", "mij", "je", "you", "him", "her", "hem", "haar", "them", "hen", "ze"])
 NEGATION_SCOPE, REPORT_SCOPE = 4, 5
+#: What :mod:`classifier.normalise` puts for Slack mentions, channels and links.
+_PLACEHOLDERS = ("usermention", "channelref", "urlref")
+#: A message longer than LONG_MESSAGE_TOKENS is judged by its worst window of WINDOW_TOKENS
+#: (overlapping by half) as well as whole, so that ordinary talk around an insult does not
+#: dilute it (2,000 characters of padding took an insult from 1.00 to 0.00). Shorter ones,
+#: most messages, take the plain path: windows would cost them time and catch little.
+WINDOW_TOKENS, LONG_MESSAGE_TOKENS = 8, 16
 CORRECTION_CACHE_SIZE = 100_000
 #: Dutch puts the verb last ("haar een slet noemen"): these mark the words before them.
 _REPORT_BACKWARD = frozenset(
@@ -68,8 +76,55 @@ def tokenise_joined(blob: str) -> list[str]:
     return blob.split()
 
 
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+def _deletions(word: str) -> list[str]:
+    """``word`` less one letter, in order of position (a set's order would vary from run to
+    run, and with it the correction chosen when two variants match)."""
+    return [word[:i] + word[i + 1:] for i in range(len(word))]
+
+
+class _Windows(NamedTuple):
+    """Windows of the long messages of a batch, grouped by message."""
+
+    long: np.ndarray  # the long messages
+    group: np.ndarray  # index of each long message's first window
+    start: np.ndarray  # first token of each window (position in the batch's ids)
+    end: np.ndarray  # one past its last token
+
+
+def _windows(ids: np.ndarray, width: int, longer_than: int) -> _Windows | None:
+    """Windows of ``width`` tokens over every message longer than ``longer_than`` tokens,
+    overlapping by half, the last one ending where the message ends; None when no message
+    is that long."""
+    bounds = np.flatnonzero(ids == BOUNDARY)
+    starts = np.concatenate([[0], bounds + 1])
+    lengths = np.concatenate([bounds, [len(ids)]]) - starts
+    long = np.flatnonzero(lengths > max(longer_than, width))
+    if not len(long):
+        return None
+    stride = max(width // 2, 1)
+    per_message = -(-(lengths[long] - width) // stride) + 1
+    group = np.cumsum(per_message) - per_message
+    owner = np.repeat(long, per_message)
+    nth = np.arange(len(owner)) - np.repeat(group, per_message)
+    first = starts[owner] + np.minimum(nth * stride, lengths[owner] - width)
+    return _Windows(long, group, first, first + width)
+
+
+def _window_values(weights: np.ndarray, starts: np.ndarray, size: int, windows: _Windows,
+                   offset: np.ndarray) -> np.ndarray:
+    """Per window and column: the weights of the occurrences that start in the window,
+    summed over the square root of their number (as for a message), plus ``offset``;
+    -inf for a window without any. Prefix sums over token positions: linear."""
+    def prefix(values: np.ndarray | None) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(np.bincount(starts, values, minlength=size))])
+
+    counted = prefix(None)
+    count = counted[windows.end] - counted[windows.start]
+    sums = np.column_stack([np.subtract(*prefix(weights[:, j])[[windows.end, windows.start]])
+                            for j in range(weights.shape[1])])
+    values = sums / np.sqrt(np.maximum(count, 1))[:, None] + offset
+    values[count == 0] = -np.inf
+    return values
 
 
 def _hash(keys: np.ndarray, bits: int) -> np.ndarray:
@@ -179,6 +234,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         parts = split_compound(plain)
         if plain != token or len(parts) > 1:
             return parts
+        if len(token) > MAX_WORD:
+            # Both searches below are quadratic in the length; no known word is this long.
+            return [token]
         if len(token) >= 5:
             spelling = self.spelling_
             if token in spelling:
@@ -198,6 +256,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
     def _corrected_ids(self, token: str) -> tuple[int, ...]:
         """:meth:`_correct` as ids, remembered: unknown words (names, jargon) recur."""
+        if len(token) > MAX_WORD:  # rare, and not worth memory: 100,000 long words add up
+            vocab = self.vocabulary_
+            return tuple(vocab.get(t, OOV) for t in self._correct(token))
         cache = self.__dict__.setdefault("_corrections", {})
         fixed = cache.get(token)
         if fixed is None:
@@ -263,7 +324,17 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
                     positions.append(i + 1)
             if pieces:
                 ids = np.insert(ids, positions, pieces)
-        return ids
+        return self._collapse_placeholders(ids)
+
+    def _collapse_placeholders(self, ids: np.ndarray) -> np.ndarray:
+        """One mention, channel or link for a run of them: twenty mentions before an insult
+        say no more than one, and must not dilute it."""
+        same = np.flatnonzero(ids[1:] == ids[:-1]) + 1
+        if not len(same):
+            return ids
+        vocab = self.vocabulary_
+        placeholders = [vocab[w] for w in _PLACEHOLDERS if w in vocab]
+        return np.delete(ids, same[np.isin(ids[same], placeholders)])
 
     def scoped_ids(self, ids: np.ndarray) -> np.ndarray:
         """Replace ids inside a negation, reported speech or a quotation by scoped ids."""
@@ -286,16 +357,22 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
     # -- n-gram keys ------------------------------------------------------------------
     def _keys(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integer keys of every feature occurrence, and the message each belongs to."""
-        ids = self.scoped_ids(ids)
+        return self._scoped_keys(self.scoped_ids(ids))
+
+    def _scoped_keys(self, ids: np.ndarray, at: np.ndarray | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_keys` of ids already through :meth:`scoped_ids`; with ``at``, each
+        occurrence is labelled with ``at`` of its first token instead of its message."""
         base = np.int64(self.n_ids_)
         cls = self.word_class_[ids]
         is_class = cls != ids
         doc = np.cumsum(ids == BOUNDARY)
+        label = doc if at is None else at
         ok = ids != BOUNDARY
         # Word classes appear only inside n-grams and pairs, never alone: a group name or
         # "you" on its own must not push a message either way; its context must.
-        keys, docs = ([ids[ok]], [doc[ok]]) if not self.class_unigrams else (
-            [ids[ok], cls[ok & is_class]], [doc[ok], doc[ok & is_class]])
+        keys, docs = ([ids[ok]], [label[ok]]) if not self.class_unigrams else (
+            [ids[ok], cls[ok & is_class]], [label[ok], label[ok & is_class]])
 
         def gram(seq: np.ndarray, n: int, order: int, extra: np.ndarray | None) -> None:
             m = len(seq) - n + 1
@@ -309,7 +386,7 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             if extra is not None:
                 valid &= extra[:m]
             keys.append(key[valid])
-            docs.append(doc[:m][valid])
+            docs.append(label[:m][valid])
 
         gram(ids, 2, 2, None)
         any_class2 = is_class[:-1] | is_class[1:] if len(ids) > 1 else None
@@ -321,7 +398,7 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
                 break
             both = is_class[:m] & is_class[gap:] & (doc[:m] == doc[gap:])
             keys.append((np.int64(5) * base + cls[:m][both]) * base + cls[gap:][both])
-            docs.append(doc[:m][both])
+            docs.append(label[:m][both])
         return np.concatenate(keys), np.concatenate(docs)
 
     # -- estimator API ----------------------------------------------------------------
@@ -422,20 +499,47 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         return matrix
 
     def decisions(self, X: list[str] | str, n: int, coef: np.ndarray, intercept: np.ndarray,
-                  languages: bool = False) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+                  languages: bool = False, window_penalty: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         """``transform(X) @ coef + intercept`` without building the matrix, whether each
         of the ``n`` messages had any known feature, and optionally each one's language.
 
         ``X`` may be the messages joined by ``SEP`` (as :func:`clean_joined` returns them),
         which saves splitting and joining again. This is the hot path of scoring: one
         weighted ``bincount`` per output column.
+
+        With ``window_penalty`` (one value per column), a message longer than
+        :data:`LONG_MESSAGE_TOKENS` tokens gets, per column, the higher of its own value and
+        its worst window's value less the penalty: ordinary talk around an insult no longer
+        averages it away, while the penalty keeps the many windows of a long benign message
+        from raising its false flags much. A window counts the n-grams that start in it.
+        Negation, quotation and reported speech are scoped on the whole message, so a window
+        that starts after a "not" still knows the word is negated.
         """
-        ids, docs, cols = self._occurrences(X)
+        ids = self.token_ids(X)
+        scoped = self.scoped_ids(ids)
+        windows = None
+        # Only a batch with that many tokens can hold a long message.
+        if window_penalty is not None and len(ids) - n + 1 > LONG_MESSAGE_TOKENS:
+            windows = _windows(scoped, WINDOW_TOKENS, LONG_MESSAGE_TOKENS)
+        if windows is None:
+            keys, docs = self._scoped_keys(scoped)
+        else:  # where each occurrence starts, to sum windows from
+            keys, starts = self._scoped_keys(scoped, at=np.arange(len(scoped)))
+            docs = np.cumsum(scoped == BOUNDARY)[starts]
+        cols = self._columns(keys)
+        hit = cols >= 0
+        docs, cols = docs[hit], cols[hit]
         counts = np.bincount(docs, minlength=n)
-        scale = 1.0 / np.sqrt(np.maximum(counts, 1))
         weights = coef[cols]
-        out = np.column_stack([np.bincount(docs, weights=weights[:, j], minlength=n)
-                               for j in range(coef.shape[1])]) * scale[:, None] + intercept
+        sums = np.column_stack([np.bincount(docs, weights=weights[:, j], minlength=n)
+                                for j in range(coef.shape[1])])
+        out = sums / np.sqrt(np.maximum(counts, 1))[:, None] + intercept
+        if windows is not None:
+            values = _window_values(weights, starts[hit], len(scoped), windows,
+                                    intercept - window_penalty)
+            worst = np.maximum.reduceat(values, windows.group, axis=0)
+            out[windows.long] = np.maximum(out[windows.long], worst)
         return out, counts > 0, self.languages_of(ids, n) if languages else None
 
     def languages_of(self, ids: np.ndarray, n: int) -> list[str]:
