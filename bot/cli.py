@@ -107,7 +107,7 @@ def _engine():
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    migrate(engine)
+    migrate(engine, _vault())  # refuses a key that cannot open what the database holds
     return engine
 
 
@@ -281,9 +281,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Take jobs from Redis until SIGTERM (or, with --burst, until none are left)."""
     from bot.jobs import work
+    from bot.storage.crypto import Vault
+    from bot.storage.db import check_keys, make_engine
 
     settings = _settings()
     configure_logging(settings.log_level)
+    check_keys(make_engine(settings.database_url), Vault(settings.encryption_keys))
     if settings.queue_url is None:
         return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
                        "work itself (set it to a Redis URL such as redis://localhost:6379/0)")
@@ -292,11 +295,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply the database migrations."""
+    from bot.storage.crypto import Vault
     from bot.storage.db import make_engine, migrate
 
     settings = _settings()
     configure_logging(settings.log_level)
-    migrate(make_engine(settings.database_url))
+    migrate(make_engine(settings.database_url), Vault(settings.encryption_keys))
     print("database is up to date")
     return 0
 
@@ -519,5 +523,10 @@ COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_tra
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``haven`` command."""
+    from bot.config import SettingsError
+
     args = _parser().parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except SettingsError as error:  # e.g. a key that cannot open the stored evidence
+        return _refuse(str(error))
