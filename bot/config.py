@@ -206,7 +206,7 @@ def _create_key_file(path: Path) -> tuple[str, ...]:
 #: Columns that hold Fernet ciphertext: whatever one of them holds, only the key opens.
 SEALED_COLUMNS = (("evidence", "cipher"), ("evidencefile", "cipher"), ("casemessage", "cipher"),
                   ("casenote", "cipher"), ("case", "note_cipher"), ("example", "text_cipher"),
-                  ("slack_bots", "bot_token"))
+                  ("slack_bots", "bot_token"), ("sealedsecret", "cipher"))
 
 
 def holds_sealed_data(db_file: Path) -> bool:

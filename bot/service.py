@@ -24,6 +24,7 @@ from bot.images import ImageRejected, dictionary_for, judge
 from bot.jobs import jobs_for
 from bot.notify import SlackGateway, UserCache, make_client
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
+from bot.storage import identity
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.db import compact, remember_enterprise, session_scope, through_outages
@@ -55,6 +56,7 @@ class Haven(CaseWork, AdminWork):
         self.settings = settings
         self.engine = engine
         self.vault = Vault(settings.encryption_keys)
+        identity.attach(engine, self.vault)  # the keyed-hash key, the same after rotations
         self.users = UserCache()
         self._model = None
         self._model_loader = model_loader

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.slack_double import BOT_TOKEN, SIGNING_SECRET
+from bot.slack_double import BOT_TOKEN, SIGNING_SECRET, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,3 +113,88 @@ def test_a_fresh_install_creates_its_key_file(tmp_path):
     key = (tmp_path / "haven.key").read_text(encoding="ascii").strip()
     assert haven(tmp_path, "feedback", "export").returncode == 0
     assert (tmp_path / "haven.key").read_text(encoding="ascii").strip() == key
+
+
+# -- 16: key rotation keeps "report together" ------------------------------------------------
+def running(tmp_path: Path, model, database_url: str, keys: str):
+    from bot.demo import LocalHaven
+
+    return LocalHaven(tmp_path, env={"DATABASE_URL": database_url, "HAVEN_ENCRYPTION_KEY": keys},
+                      model_loader=lambda: model)
+
+
+def test_reports_about_one_author_still_meet_after_a_key_rotation(tmp_path, model,
+                                                                   database_url):
+    from bot import render
+    from bot.demo import COLLEAGUE, CONFIDANT, DUTCH, TARGET
+    from tests.test_cases import cases_sent, last_dm, report
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with running(tmp_path, model, database_url, old) as local:
+        report(local, reporter=COLLEAGUE)  # delivered: a case about Mark
+        report(local, reporter=TARGET, hold=True, first=False)  # held for a second report
+    with running(tmp_path, model, database_url, f"{new},{old}") as local:  # rotated
+        report(local, reporter=DUTCH, first=False)
+        intro = last_dm(local, CONFIDANT, "Joint case")  # the held report joined it
+        assert "2 people" in intro["text"]
+        assert wait_for(lambda: len(cases_sent(local)) == 2)
+        counts = [render.blocks(c["blocks"]) for c in cases_sent(local)]
+        assert all("Other cases about the same author:* 2" in c for c in counts), counts
+
+
+def test_the_hash_key_outlives_the_key_it_was_first_sealed_with(engine):
+    from bot.storage.crypto import Vault
+    from bot.storage.identity import attach
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before = Vault((old,))
+    attach(engine, before)
+    linked = before.keyed_hash("T1:U0MARK001")
+    rotated = Vault((new, old))
+    attach(engine, rotated)
+    assert rotated.keyed_hash("T1:U0MARK001") == linked  # and it is resealed with `new`...
+    retired = Vault((new,))
+    attach(engine, retired)
+    assert retired.keyed_hash("T1:U0MARK001") == linked  # ...so `old` can go
+
+
+def at_revision(database_url: str, revision: str):
+    """An engine on a database migrated only up to ``revision`` (an older Haven)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.storage.db import make_engine, migrations_path
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(migrations_path()))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return engine
+
+
+def test_cases_linked_before_the_upgrade_stay_linked(database_url):
+    import hashlib
+    import hmac
+
+    from sqlalchemy import text
+
+    from bot.storage.crypto import Vault
+    from bot.storage.db import migrate
+    from bot.storage.identity import attach
+
+    engine = at_revision(database_url, "0008")
+    vault = Vault((Fernet.generate_key().decode(),))
+    legacy = vault.first_key_hash_key()  # how Haven keyed its hashes before revision 0009
+    held = hmac.new(legacy, b"T1:U0MARK001", hashlib.sha256).hexdigest()[:32]
+    with engine.begin() as connection:
+        connection.execute(text(
+            'INSERT INTO "case" (team_id, number, reporter_id, status, author_key, show_name, '
+            "categories, channel_group, created_at, last_activity_at) VALUES ('T1', "
+            "'HVN-AAAAA', 'U0SANNE01', 'held', :k, false, '', '', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP)"), {"k": held})
+    migrate(engine, vault)
+    attach(engine, vault)
+    assert vault.keyed_hash("T1:U0MARK001") == held
+    engine.dispose()

@@ -285,3 +285,12 @@ class KnownImage(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     added_by: str = Field(default="", max_length=32)
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class SealedSecret(SQLModel, table=True):
+    """A secret of this installation (not of one workspace), encrypted with the Fernet keys:
+    the key of the keyed hashes, made once so that a key rotation does not change it."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
