@@ -107,7 +107,11 @@ def _engine():
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    migrate(engine, _vault())  # refuses a key that cannot open what the database holds
+    from bot.storage.sealing import attach
+
+    vault = _vault()
+    migrate(engine, vault)  # refuses a key that cannot open what the database holds
+    attach(engine, vault)  # the ids in cases and notices are sealed with it
     return engine
 
 

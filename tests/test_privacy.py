@@ -198,3 +198,106 @@ def test_cases_linked_before_the_upgrade_stay_linked(database_url):
     attach(engine, vault)
     assert vault.keyed_hash("T1:U0MARK001") == held
     engine.dispose()
+
+
+# -- 17: who reported whom is not in the database file ---------------------------------------
+def every_row(engine) -> dict[str, str]:
+    """Each table's rows as text, every value of every column (what a stolen file shows)."""
+    from sqlalchemy import MetaData, select
+
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as connection:
+        return {name: "\n".join(" ".join(_text(v) for v in row)
+                                for row in connection.execute(select(table)))
+                for name, table in tables.tables.items()}
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
+def test_a_stolen_database_names_nobody_who_reported_was_reported_or_was_told(local):
+    from bot import blocks
+    from bot.demo import ADMIN, AUTHOR, COLLEAGUE, CONFIDANT, GENERAL, TARGET
+    from tests.test_cases import HURTFUL, last_dm, report, write
+
+    case_dm = report(local)  # a flag, a notice, an anonymous report to the confidant
+    write(local, CONFIDANT, case_dm, blocks.REPLY_BUTTON, "Shall we talk?")  # the relay
+    last_dm(local, TARGET, "Your confidant wrote")
+    local.player.message(AUTHOR, GENERAL, f"<@{COLLEAGUE}> {HURTFUL}")  # another flag ...
+    notice = wait_for(lambda: [m for m in local.double.dms_to(COLLEAGUE)
+                               if any(b.get("block_id") == "notice_actions"
+                                      for b in m["blocks"])])[-1]
+    local.player.click(COLLEAGUE, notice, blocks.DISMISS_BUTTON)  # ... "not a problem"
+    assert wait_for(lambda: "feedback" in every_row(local.haven.engine) and
+                    every_row(local.haven.engine)["feedback"])
+    local.player.shortcut(TARGET, GENERAL, {"ts": "1.1", "user": AUTHOR, "text": HURTFUL},
+                          blocks.REPORT_SHORTCUT)  # evidence kept for a report
+    assert wait_for(lambda: every_row(local.haven.engine)["evidence"].count("\n") >= 2)
+    dump = every_row(local.haven.engine)
+    for person in (TARGET, AUTHOR, COLLEAGUE, CONFIDANT):
+        found = [table for table, text in dump.items() if person in text]
+        # the roster is shown to every employee; it says nothing about any case
+        assert found in ([], ["confidant"] if person == CONFIDANT else []), (person, found)
+    assert ADMIN in dump["watchedchannel"]  # the dump does show ids that are stored
+
+
+def test_the_upgrade_seals_the_ids_already_stored(database_url):
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from bot.config import SettingsError
+    from bot.storage import queries as q
+    from bot.storage.crypto import Vault
+    from bot.storage.db import migrate
+    from bot.storage.sealing import attach
+
+    engine = at_revision(database_url, "0008")  # an older Haven, ids in the clear
+    rows = [
+        "INSERT INTO evidence (id, team_id, cipher, sha256, kept_by, created_at) VALUES "
+        "(1, 'T1', :cipher, '', 'U0SANNE01', CURRENT_TIMESTAMP)",
+        "INSERT INTO flag (id, team_id, event_id, channel_id, message_ts, author_id, score, "
+        "categories, evidence_id, status, shadow, channel_group, created_at) VALUES (1, 'T1', "
+        "'Ev1', 'C1', '1.1', 'U0MARK001', 0.9, '', 1, 'reported', false, '', "
+        "CURRENT_TIMESTAMP)",
+        "INSERT INTO notice (team_id, flag_id, user_id, message_key, status, attempts, "
+        "dm_channel, dm_ts) VALUES ('T1', 1, 'U0SANNE01', 'C1:1.1', 'sent', 1, 'DU0SANNE01', "
+        "'2.2')",
+        "INSERT INTO feedback (team_id, flag_id, user_id, verdict, created_at) VALUES "
+        "('T1', 1, 'U0SANNE01', 'benign', CURRENT_TIMESTAMP)",
+        'INSERT INTO "case" (id, team_id, number, reporter_id, confidant_id, status, show_name, '
+        "flag_id, evidence_id, categories, channel_group, reporter_dm, confidant_dm, "
+        "created_at, last_activity_at) VALUES (1, 'T1', 'HVN-AAAAA', 'U0SANNE01', "
+        "'U0VERTR01', 'open', false, 1, 1, '', '', 'DU0SANNE01:3.3', 'DU0VERTR01:4.4', "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO casemessage (team_id, case_id, sender, cipher, posted, created_at) VALUES "
+        "('T1', 1, 'confidant', :cipher, 'DU0SANNE01:5.5', CURRENT_TIMESTAMP)",
+        "INSERT INTO retraction (team_id, posted, kind, created_at) VALUES ('T1', "
+        "'DU0SANNE01:6.6', 'expire', CURRENT_TIMESTAMP)",
+    ]
+    vault = Vault((Fernet.generate_key().decode(),))
+    with engine.begin() as connection:
+        for sql in rows:
+            connection.execute(text(sql), {"cipher": vault.seal({"text": "x"})[0]})
+    with pytest.raises(SettingsError, match="needs the key"):
+        migrate(engine)  # nothing is converted, or dropped, without the key
+    migrate(engine, vault)
+    attach(engine, vault)
+    dump = every_row(engine)
+    assert not [t for t, rows in dump.items() if "U0" in rows], dump
+    with Session(engine) as session:
+        case, = q.cases_of(session, team_id="T1", reporter_id="U0SANNE01")
+        assert (case.reporter_id, case.confidant_id, case.reporter_dm) == \
+            ("U0SANNE01", "U0VERTR01", "DU0SANNE01:3.3")
+        assert q.cases_of(session, team_id="T1", confidant_id="U0VERTR01") == [case]
+        notice = q.notice_for(session, team_id="T1", flag_id=1, user_id="U0SANNE01")
+        assert notice.dm_channel == "DU0SANNE01"
+        assert q.draft_evidence(session, team_id="T1", evidence_id=1, user_id="U0SANNE01") \
+            is None  # kept for her, but already part of a case
+        assert not q.record_feedback(session, team_id="T1", flag_id=1, user_id="U0SANNE01",
+                                     verdict="benign")  # given already
+        assert [r.posted for r in q.retractions(session)] == ["DU0SANNE01:6.6"]
+    engine.dispose()

@@ -188,10 +188,32 @@ def migrate(engine: Engine, vault: Vault | None = None) -> None:
 
         config = Config()
         config.set_main_option("script_location", str(migrations_path()))
-        with engine.begin() as connection:
+        with _references_checked_at_the_end(engine) as connection, connection.begin():
             config.attributes["connection"] = connection
             config.attributes["vault"] = vault
             command.upgrade(config, "head")
+
+
+@contextmanager
+def _references_checked_at_the_end(engine: Engine):
+    """A connection for migrations. SQLite drops a column by copying the table, and dropping
+    the old table would break the rows that refer to it: so foreign keys are off while the
+    migrations run (outside a transaction, or SQLite ignores it), and checked after."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        try:
+            yield connection
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"a migration broke {len(broken)} references")
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
 
 
 def check_keys(engine: Engine, vault: Vault) -> None:

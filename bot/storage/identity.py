@@ -13,7 +13,7 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.storage.crypto import Vault
 from bot.storage.models import utcnow
@@ -46,8 +46,8 @@ def hash_key(connection: Connection, vault: Vault) -> bytes:
 
 
 def attach(engine: Engine, vault: Vault) -> None:
-    """Give ``vault`` the keyed-hash key of the database behind ``engine`` (read, or made,
-    on first use: a worker may start before the database is migrated)."""
+    """Give ``vault`` the keyed-hash key of the database behind ``engine``: read, or made,
+    at once (or on first use, when a worker starts before the database is migrated)."""
 
     def load() -> bytes:
         try:
@@ -58,3 +58,7 @@ def attach(engine: Engine, vault: Vault) -> None:
                 return hash_key(connection, vault)
 
     vault.use_hash_key(load)
+    try:  # now, outside any transaction: SQLite lets one connection write at a time
+        vault.keyed_hash("")
+    except SQLAlchemyError:  # not migrated yet: on first use, then
+        vault.use_hash_key(load)
