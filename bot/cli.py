@@ -98,20 +98,22 @@ def _load(path: Path | None):
         raise SystemExit(1) from None
 
 
-def _engine():
+def _engine(*, keyed: bool = True):
+    """The database, migrated. ``keyed``: the command reads sealed data, so the key must
+    open it (the figures, the audit log and known images need no key)."""
     from bot.config import SettingsError, database_url_from_env
     from bot.storage.db import make_engine, migrate
+    from bot.storage.sealing import attach
 
     try:
         engine = make_engine(database_url_from_env())
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    from bot.storage.sealing import attach
-
-    vault = _vault()
+    vault = _vault() if keyed else None
     migrate(engine, vault)  # refuses a key that cannot open what the database holds
-    attach(engine, vault)  # the ids in cases and notices are sealed with it
+    if vault is not None:
+        attach(engine, vault)  # the ids in cases and notices are sealed with it
     return engine
 
 
@@ -128,7 +130,7 @@ def classify_images(args: argparse.Namespace) -> int:
     from bot.images import ImageRejected, dictionary_for, judge
 
     model = _load(args.model)
-    dictionary, known = dictionary_for(model), _known(_engine())
+    dictionary, known = dictionary_for(model), _known(_engine(keyed=False))
     status = 0
     for path in args.image:
         try:
@@ -150,7 +152,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
-    engine = _engine()
+    engine = _engine(keyed=False)
     dictionary = None
     with session_scope(engine) as session:
         if args.images_command == "list":
@@ -387,7 +389,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.limit < 1 or (args.since is not None and args.since < 0):
         return _refuse("--limit must be at least 1 and --since at least 0")
     since = None if args.since is None else datetime.now(UTC) - timedelta(days=args.since)
-    with session_scope(_engine()) as session:
+    with session_scope(_engine(keyed=False)) as session:
         entries = q.audit_entries(session, team_id=args.team, since=since, limit=args.limit)
     for entry in entries:
         at = entry.at.astimezone(UTC).isoformat(timespec="seconds")
@@ -501,7 +503,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.storage.db import session_scope
 
     try:
-        with session_scope(_engine()) as session:
+        with session_scope(_engine(keyed=False)) as session:
             text = render(year_figures(session, year=args.year, team_id=args.team),
                           args.format, args.language)
             if args.out is not None:

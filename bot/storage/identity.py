@@ -19,8 +19,8 @@ from bot.storage.crypto import Vault
 from bot.storage.models import utcnow
 
 HASH_KEY = "keyed_hash_key"
-_secrets = sa.table("sealedsecret", sa.column("name"), sa.column("cipher"),
-                    sa.column("created_at"))
+_secrets = sa.table("sealedsecret", sa.column("name"), sa.column("team_id"),
+                    sa.column("cipher"), sa.column("created_at"))
 _cases = sa.table("case", sa.column("author_key"))
 
 
@@ -40,7 +40,8 @@ def hash_key(connection: Connection, vault: Vault) -> bytes:
     linked = connection.execute(sa.select(_cases.c.author_key).where(
         _cases.c.author_key.is_not(None)).limit(1)).first()
     key = vault.first_key_hash_key() if linked else secrets.token_bytes(32)
-    connection.execute(_secrets.insert().values(name=HASH_KEY, cipher=vault.seal_bytes(key),
+    connection.execute(_secrets.insert().values(name=HASH_KEY, team_id="",
+                                                cipher=vault.seal_bytes(key),
                                                 created_at=utcnow()))
     return key
 

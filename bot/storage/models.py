@@ -24,9 +24,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SealedModel(SQLModel):
-    """A table with sealed properties (:func:`bot.storage.sealing.sealed`), which its
-    constructor takes like columns (SQLModel alone would drop them without a word)."""
+class Sealing:
+    """For a table with sealed properties (:func:`bot.storage.sealing.sealed`): its
+    constructor takes them like columns (SQLModel alone would drop them without a word)."""
 
     __sealed__ = True
 
@@ -122,7 +122,7 @@ class Flag(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Notice(SealedModel, table=True):
+class Notice(Sealing, SQLModel, table=True):
     """A private notice due to one affected person; sent exactly once."""
 
     # One notice per person per message, whichever instance handles the message or its edit.
@@ -147,7 +147,7 @@ class Notice(SealedModel, table=True):
     dm_channel = sealed("dm_channel")
 
 
-class Case(SealedModel, table=True):
+class Case(Sealing, SQLModel, table=True):
     """A report to a confidant. Only its reporter and its confidant ever see it.
 
     Status: ``held`` (waiting for a second report about the same author), ``awaiting_
@@ -195,7 +195,7 @@ class Case(SealedModel, table=True):
     reporter_dm = sealed("reporter_dm")
 
 
-class CaseMessage(SealedModel, table=True):
+class CaseMessage(Sealing, SQLModel, table=True):
     """A relay message between reporter and confidant, encrypted. ``posted`` is where
     Haven's copy went ("channel:ts"), so it can be removed when the case is withdrawn."""
 
@@ -261,7 +261,7 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
 
 
-class Retraction(SealedModel, table=True):
+class Retraction(Sealing, SQLModel, table=True):
     """A message Haven sent that must go now that what it showed was erased: ``delete`` it
     (a relay message) or ``expire`` it (replace a notice or a case DM by a short note)."""
 
@@ -333,5 +333,7 @@ class SealedSecret(SQLModel, table=True):
     the key of the keyed hashes, made once so that a key rotation does not change it."""
 
     name: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)  # "": the whole installation
+    enterprise_id: str | None = Field(default=None, max_length=32)
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

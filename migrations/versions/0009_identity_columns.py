@@ -45,6 +45,8 @@ def upgrade() -> None:
     op.create_table(
         'sealedsecret',
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('team_id', KEY, nullable=False),
+        sa.Column('enterprise_id', KEY, nullable=True),
         sa.Column('cipher', sa.LargeBinary(), nullable=False),
         sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('name'))
