@@ -104,16 +104,22 @@ def _load(path: Path | None):
         raise SystemExit(1) from None
 
 
-def _engine():
+def _engine(*, keyed: bool = True):
+    """The database, migrated. ``keyed``: the command reads sealed data, so the key must
+    open it (the figures, the audit log and known images need no key)."""
     from bot.config import SettingsError, database_url_from_env
     from bot.storage.db import make_engine, migrate
+    from bot.storage.sealing import attach
 
     try:
         engine = make_engine(database_url_from_env())
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    migrate(engine)
+    vault = _vault() if keyed else None
+    migrate(engine, vault)  # refuses a key that cannot open what the database holds
+    if vault is not None:
+        attach(engine, vault)  # the ids in cases and notices are sealed with it
     return engine
 
 
@@ -130,7 +136,7 @@ def classify_images(args: argparse.Namespace) -> int:
     from bot.images import ImageRejected, dictionary_for, judge
 
     model = _load(args.model)
-    dictionary, known = dictionary_for(model), _known(_engine())
+    dictionary, known = dictionary_for(model), _known(_engine(keyed=False))
     status = 0
     for path in args.image:
         try:
@@ -152,7 +158,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
-    engine = _engine()
+    engine = _engine(keyed=False)
     dictionary = None
     with session_scope(engine) as session:
         if args.images_command == "list":
@@ -315,9 +321,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Take jobs from Redis until SIGTERM (or, with --burst, until none are left)."""
     from bot.jobs import work
+    from bot.storage.crypto import Vault
+    from bot.storage.db import check_keys, make_engine
 
     settings = _settings()
     configure_logging(settings.log_level)
+    check_keys(make_engine(settings.database_url), Vault(settings.encryption_keys))
     if settings.queue_url is None:
         return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
                        "work itself (set it to a Redis URL such as redis://localhost:6379/0)")
@@ -326,11 +335,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply the database migrations."""
+    from bot.storage.crypto import Vault
     from bot.storage.db import make_engine, migrate
 
     settings = _settings()
     configure_logging(settings.log_level)
-    migrate(make_engine(settings.database_url))
+    migrate(make_engine(settings.database_url), Vault(settings.encryption_keys))
     print("database is up to date")
     return 0
 
@@ -413,7 +423,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.limit < 1 or (args.since is not None and args.since < 0):
         return _refuse("--limit must be at least 1 and --since at least 0")
     since = None if args.since is None else datetime.now(UTC) - timedelta(days=args.since)
-    with session_scope(_engine()) as session:
+    with session_scope(_engine(keyed=False)) as session:
         entries = q.audit_entries(session, team_id=args.team, since=since, limit=args.limit)
     for entry in entries:
         at = entry.at.astimezone(UTC).isoformat(timespec="seconds")
@@ -527,7 +537,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.storage.db import session_scope
 
     try:
-        with session_scope(_engine()) as session:
+        with session_scope(_engine(keyed=False)) as session:
             text = render(year_figures(session, year=args.year, team_id=args.team),
                           args.format, args.language)
             if args.out is not None:
@@ -553,5 +563,10 @@ COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate, "train": cmd_tra
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``haven`` command."""
+    from bot.config import SettingsError
+
     args = _parser().parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except SettingsError as error:  # e.g. a key that cannot open the stored evidence
+        return _refuse(str(error))

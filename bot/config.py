@@ -127,7 +127,7 @@ def _check_keys(raw: str) -> tuple[str, ...]:
     from cryptography.fernet import Fernet
 
     keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-    for key in keys:
+    for key in keys or ("",):
         try:
             Fernet(key)
         except ValueError:
@@ -147,15 +147,52 @@ def _encryption_keys(values: Mapping[str, str], database_url: str) -> tuple[str,
         raise SettingsError("HAVEN_ENCRYPTION_KEY is required with this DATABASE_URL. "
                             f"Generate one with: {GENERATE_KEY} (keep it secret and backed "
                             "up: without it the stored evidence cannot be read)")
-    return (_key_file(db_file.parent / KEY_FILE_NAME),)
+    return _key_file(db_file.parent / KEY_FILE_NAME, db_file)
 
 
-def _key_file(path: Path) -> str:
-    """Read, or create with mode 0600, the key file that sits beside a SQLite database."""
+def restore_advice(path: Path | str = KEY_FILE_NAME) -> str:
+    """How an operator gets the right key back (the end of every key error)."""
+    return (f"Restore the key the data was sealed with: copy {path} back from your backup, or "
+            "set HAVEN_ENCRYPTION_KEY to it (after a new key, comma-separated, to rotate)")
+
+
+def _key_file(path: Path, db_file: Path) -> tuple[str, ...]:
+    """Read, or create with mode 0600, the key file that sits beside a SQLite database. A
+    new key is made only when the database holds nothing sealed: a new key would leave the
+    evidence there unreadable for good, so then Haven refuses to start. Like the variable,
+    the file may hold several comma-separated keys, newest first (rotation)."""
+    if path.is_dir():
+        raise SettingsError(f"the key file {path} is a directory, not a key. "
+                            f"{restore_advice(path)}")
+    if path.exists():
+        return _read_key_file(path)
+    if holds_sealed_data(db_file):
+        raise SettingsError(f"the key file {path} is missing, but {db_file} holds encrypted "
+                            f"evidence; a new key could not read it. {restore_advice(path)}")
+    return _create_key_file(path)
+
+
+def _read_key_file(path: Path) -> tuple[str, ...]:
+    try:
+        text = path.read_bytes().decode("ascii").strip()
+    except OSError as error:
+        raise SettingsError(f"the key file {path} cannot be read ({error.strerror}). "
+                            f"{restore_advice(path)}") from None
+    except UnicodeDecodeError:
+        text = None
+    problem = "holds characters no Fernet key has" if text is None else \
+        "is empty" if not text else None
+    if problem is None:
+        try:
+            return _check_keys(text)
+        except SettingsError:
+            problem = "does not hold a Fernet key (32 url-safe base64-encoded bytes)"
+    raise SettingsError(f"the key file {path} {problem}. {restore_advice(path)}")
+
+
+def _create_key_file(path: Path) -> tuple[str, ...]:
     from cryptography.fernet import Fernet
 
-    if path.is_file():
-        return _check_keys(path.read_text(encoding="ascii").strip())[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
@@ -163,7 +200,32 @@ def _key_file(path: Path) -> str:
     log.warning("HAVEN_ENCRYPTION_KEY is not set: created the key file %s (mode 0600). Back "
                 "it up, or set HAVEN_ENCRYPTION_KEY; without it the evidence is unreadable.",
                 path)
-    return path.read_text(encoding="ascii").strip()
+    return (path.read_text(encoding="ascii").strip(),)
+
+
+#: Columns that hold Fernet ciphertext: whatever one of them holds, only the key opens.
+SEALED_COLUMNS = (("evidence", "cipher"), ("evidencefile", "cipher"), ("casemessage", "cipher"),
+                  ("casenote", "cipher"), ("case", "note_cipher"), ("example", "text_cipher"),
+                  ("slack_bots", "bot_token"), ("sealedsecret", "cipher"))
+
+
+def holds_sealed_data(db_file: Path) -> bool:
+    """Whether a SQLite database file holds anything encrypted (read-only; a file that is
+    no database, or has no such table yet, holds nothing)."""
+    import sqlite3
+    from contextlib import closing
+
+    if not db_file.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return any(db.execute(f'SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL '
+                                  "LIMIT 1").fetchone()
+                       for table, column in SEALED_COLUMNS if table in tables)
+    except sqlite3.DatabaseError:
+        return False
 
 
 def _log_level(values: Mapping[str, str]) -> str:

@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import create_app
 from bot.config import Settings
 from bot.service import Haven
+from bot.storage.crypto import Vault
 from bot.storage.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _screen(environ, verifier: SignatureVerifier) -> tuple[str, dict] | None:
 def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
     """Migrate the database, load the model, build the app."""
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, Vault(settings.encryption_keys))  # refuses keys that cannot open the data
     haven = Haven(settings, engine, model_loader=model_loader)
     log.info("model %s loaded (threshold %.2f)", haven.model.card.get("name"),
              haven.model.threshold)

@@ -27,6 +27,7 @@ from bot.jobs import jobs_for
 from bot.notify import SlackGateway, UserCache, make_client, reason
 from bot.pipeline import Message, affected_people, flagged_categories, message_from_event
 from bot.storage import queries as q
+from bot.storage import sealing
 from bot.storage.crypto import Vault
 from bot.storage.db import compact, remember_enterprise, session_scope, through_outages
 from bot.storage.installations import SealedInstallationStore
@@ -57,6 +58,7 @@ class Haven(CaseWork, AdminWork):
         self.settings = settings
         self.engine = engine
         self.vault = Vault(settings.encryption_keys)
+        sealing.attach(engine, self.vault)  # ids at rest; the keyed hashes' own key
         self.users = UserCache()
         self._model = None
         self._model_loader = model_loader
@@ -539,14 +541,15 @@ class Haven(CaseWork, AdminWork):
         flag = session.get(Flag, flag_id) if flag_id else None
         bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
                                  evidence_id=evidence_id, actor="haven", action="case_indexed")
-        author = flag.author_id if flag else bundle.get("author")
-        if author == reporter_id:
-            author = None  # a report about one's own message is linked to nobody
+        author_key = flag.author_key if flag else \
+            sealing.person_key(session, team_id, bundle.get("author"))
+        if author_key == sealing.person_key(session, team_id, reporter_id):
+            author_key = None  # a report about one's own message is linked to nobody
         group = flag.channel_group if flag else ""
         if not flag and bundle.get("channel"):
             row = q.watched_channel(session, team_id=team_id, channel_id=bundle["channel"])
             group = (row.group or ("private" if row.is_private else "")) if row else ""
-        return {"author_key": self.vault.keyed_hash(f"{team_id}:{author}") if author else None,
+        return {"author_key": author_key or None,
                 "categories": flag.categories if flag else "", "channel_group": group}
 
     def _evidence_for(self, session, team_id, user_id, metadata, link):

@@ -14,6 +14,7 @@ from bot.export import ExportRefused, case_document, quote
 from bot.storage import queries as q
 from bot.storage.crypto import Vault
 from bot.storage.models import AuditLog, Case, CaseMessage, Evidence
+from bot.storage.sealing import attach
 from classifier.data import load_training_data
 
 SECRET = "Sanne, everyone knows you slept your way into that job"
@@ -28,7 +29,9 @@ def db(tmp_path, monkeypatch, database_url, engine):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HAVEN_ENCRYPTION_KEY", key)
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    return engine, Vault((key,))
+    vault = Vault((key,))
+    attach(engine, vault)
+    return engine, vault
 
 
 def reported(engine, vault, *, team: str = "T1", consent: bool = True,

@@ -34,7 +34,7 @@ def add_flags(engine, month: int, count: int, *, categories: str = "insult", gro
     with session_scope(engine) as session:
         for day in range(count):
             session.add(Flag(team_id=team, event_id=f"Ev{next(_ids)}", channel_id=SECRETS[0],
-                             message_ts="1700000000.000100", author_id=SECRETS[1], score=0.93,
+                             message_ts="1700000000.000100", author_key=SECRETS[1], score=0.93,
                              categories=categories, channel_group=group, status=status,
                              created_at=datetime(year, month, 1 + day % 28, 9, tzinfo=UTC)))
 
@@ -48,7 +48,7 @@ def add_reports(engine, month: int, count: int, *, joint: bool = False, outcome:
             at = datetime(year, month, 1 + n % 28, 10, tzinfo=UTC)
             responded = None if response_hours is None else at + timedelta(hours=response_hours)
             session.add(Case(team_id=team, number=f"{SECRETS[3]}{next(_ids)}",
-                             reporter_id=SECRETS[2], status=status, outcome=outcome,
+                             reporter_key=SECRETS[2], status=status, outcome=outcome,
                              categories="threat", channel_group="Sales",
                              joint_key=f"J{month}-{n // 2}" if joint else None, created_at=at,
                              delivered_at=at, first_response_at=responded))

@@ -28,6 +28,7 @@ from bot.storage.models import (
     Flag,
     Notice,
 )
+from bot.storage.sealing import attach
 from tests.postgres import every_value
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
@@ -42,7 +43,9 @@ def db(tmp_path, monkeypatch, database_url, engine):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HAVEN_ENCRYPTION_KEY", key)
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
-    return engine, Vault((key,)), sqlite_path(database_url)
+    vault = Vault((key,))
+    attach(engine, vault)
+    return engine, vault, sqlite_path(database_url)
 
 
 def flag(session: Session, vault: Vault, *, team: str = "T1", age: timedelta,
@@ -53,12 +56,14 @@ def flag(session: Session, vault: Vault, *, team: str = "T1", age: timedelta,
                                 bundle={"text": text, "author": "UAUTHOR", "channel": "CGEN"})
     evidence.created_at = when
     row = Flag(team_id=team, event_id=f"Ev{evidence.id}", channel_id="CGEN", message_ts="1.2",
-               author_id="UAUTHOR", score=0.9, categories="insult,sexual", status=status,
+               author_key="k" * 32, score=0.9, categories="insult,sexual", status=status,
                evidence_id=evidence.id, channel_group="Sales", created_at=when)
     session.add(row)
     session.flush()
-    session.add(Notice(team_id=team, flag_id=row.id, user_id="UTARGET"))
-    session.add(Feedback(team_id=team, flag_id=row.id, user_id="UTARGET", verdict="benign"))
+    notice = Notice(team_id=team, flag_id=row.id)
+    notice.user_id = "UTARGET"
+    session.add(notice)
+    session.add(Feedback(team_id=team, flag_id=row.id, user_key="t" * 32, verdict="benign"))
     session.flush()
     return row
 
@@ -69,15 +74,18 @@ def case(session: Session, vault: Vault, *, status: str, age: timedelta,
     """A case on ``flagged`` (or a new flag), with a note, a relay message and a note."""
     flagged = flagged or flag(session, vault, team=team, age=age, status="reported")
     row = Case(team_id=team, number=q.new_case_number(session, team_id=team),
-               reporter_id="UREPORTER", confidant_id="UCONF", flag_id=flagged.id,
+               flag_id=flagged.id,
                evidence_id=flagged.evidence_id, note_cipher=vault.seal({"note": SECRET})[0],
                status=status, author_key="k" * 32, categories="insult", channel_group="Sales",
                outcome="advice" if closed else None, created_at=NOW - age,
                closed_at=NOW - closed if closed else None)
+    row.reporter_id, row.confidant_id = "UREPORTER", "UCONF"
     session.add(row)
     session.flush()
-    session.add(CaseMessage(team_id=team, case_id=row.id, sender="reporter", posted=posted,
-                            cipher=vault.seal({"text": SECRET})[0]))
+    message = CaseMessage(team_id=team, case_id=row.id, sender="reporter",
+                          cipher=vault.seal({"text": SECRET})[0])
+    message.posted = posted
+    session.add(message)
     session.add(CaseNote(team_id=team, case_id=row.id, cipher=vault.seal({"text": SECRET})[0]))
     session.flush()
     return row
@@ -200,7 +208,7 @@ def test_an_expired_flag_keeps_only_the_tally(db):
         q.purge_expired(session, now=NOW)
         session.commit()
         session.refresh(row)
-        assert (row.status, row.evidence_id, row.author_id, row.message_ts) == \
+        assert (row.status, row.evidence_id, row.author_key, row.message_ts) == \
             ("expired", None, "", "")
         assert row.event_id == f"expired:{row.id}"
         assert row.created_at.strftime("%Y-%m") == created.strftime("%Y-%m")
@@ -303,7 +311,7 @@ def test_withdrawing_erases_evidence_relay_and_notes_at_once(db):
             ("withdrawn", "withdrawn", None, None)
         assert row.closed_at is not None
         skeleton = session.get(Flag, flag_id)
-        assert skeleton.status == "expired" and skeleton.author_id == ""
+        assert skeleton.status == "expired" and skeleton.author_key == ""
         assert count(session, Notice) == count(session, Feedback) == 0
         entry = session.exec(select(AuditLog).where(AuditLog.action == "case_withdrawn")).one()
         assert entry.subject == f"case:{row.number}"

@@ -30,7 +30,7 @@ def test_unreported_flags_expire_and_reported_ones_stay(local):
     reported, skeleton = sorted(rows(local, Flag), key=lambda f: f.status != "reported")
     assert reported.status == "reported" and reported.evidence_id is not None
     assert skeleton.status == "expired" and skeleton.evidence_id is None
-    assert skeleton.author_id == "" and skeleton.categories  # the figures keep their tally
+    assert skeleton.author_key == "" and skeleton.categories  # the figures keep their tally
     assert len(rows(local, Evidence)) == 1 and len(rows(local, Notice)) == 1
 
 

@@ -466,8 +466,10 @@ def test_a_notice_is_claimed_once_and_again_only_when_its_sender_was_cut_off(eng
     from bot.storage import queries as q
     from bot.storage.crypto import Vault
     from bot.storage.models import Notice
+    from bot.storage.sealing import attach
 
     vault = Vault((Fernet.generate_key().decode(),))
+    attach(engine, vault)
     with Session(engine) as session:
         flag = q.record_flag(session, vault=vault, team_id="T1", event_id="Ev1",
                              channel_id="C1", message_ts="1.0", author_id="U1", score=0.9,

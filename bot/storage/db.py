@@ -13,7 +13,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from bot.config import sqlite_path
+from bot.config import SEALED_COLUMNS, SettingsError, restore_advice, sqlite_path
+from bot.storage.crypto import EvidenceUnreadable, Vault
 from bot.storage.models import (
     Case,
     CaseMessage,
@@ -175,16 +176,94 @@ def migrations_path() -> Path:
     return Path(str(files("haven_migrations")))
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
+def migrate(engine: Engine, vault: Vault | None = None) -> None:
+    """Bring the schema to the newest revision (idempotent). With the ``vault``, first make
+    sure its keys open what the database holds (:func:`check_keys`); migrations that seal
+    data need it."""
+    with _migration_lock(engine):
+        if vault is not None:
+            check_keys(engine, vault)
+        from alembic import command
+        from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(migrations_path()))
-    with _migration_lock(engine), engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config = Config()
+        config.set_main_option("script_location", str(migrations_path()))
+        if vault is None:
+            _refuse_sealing_without_key(engine)
+        with _references_checked_at_the_end(engine) as connection, connection.begin():
+            config.attributes["connection"] = connection
+            config.attributes["vault"] = vault
+            command.upgrade(config, "head")
+
+
+#: The revision that seals the user ids already stored: it needs the key.
+SEALING_REVISION = "0010"
+_SEALED_TABLES = ("notice", "case", "flag", "feedback", "casemessage", "retraction", "evidence")
+
+
+def _refuse_sealing_without_key(engine: Engine) -> None:
+    """Before any migration runs (SQLite commits each DDL statement at once): an older
+    database with rows to seal cannot be upgraded without the key."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is None or current >= SEALING_REVISION:
+            return
+        tables = set(inspect(connection).get_table_names())
+        if any(connection.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first()
+               for t in _SEALED_TABLES if t in tables):
+            from bot.config import SettingsError
+
+            raise SettingsError(f"revision {SEALING_REVISION} encrypts the user ids stored in "
+                                "the database and needs the key: run `haven migrate`")
+
+
+@contextmanager
+def _references_checked_at_the_end(engine: Engine):
+    """A connection for migrations. SQLite drops a column by copying the table, and dropping
+    the old table would break the rows that refer to it: so foreign keys are off while the
+    migrations run (outside a transaction, or SQLite ignores it), and checked after."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        try:
+            yield connection
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"a migration broke {len(broken)} references")
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+
+
+def check_keys(engine: Engine, vault: Vault) -> None:
+    """Raise :class:`SettingsError` when the configured keys cannot open what the database
+    already holds (one sealed value of each kind is tried): Haven must not start and write
+    new data with a key that leaves the old data unreadable."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        for table, column in SEALED_COLUMNS:
+            if table not in tables:
+                continue
+            quote = engine.dialect.identifier_preparer.quote
+            value = connection.exec_driver_sql(
+                f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
+                "LIMIT 1").scalar()
+            try:
+                if value is not None:
+                    vault.open_bytes(value.encode() if isinstance(value, str) else bytes(value))
+            except EvidenceUnreadable:
+                raise SettingsError(
+                    f"the configured key cannot decrypt the data already in the database "
+                    f"({table}); it was sealed with another key. {restore_advice()}") from None
 
 
 MIGRATION_LOCK = 7_264_436  # any constant: PostgreSQL advisory lock key for migrations

@@ -3,7 +3,10 @@ its Enterprise Grid org (``enterprise_id``) when there is one: :func:`bot.storag
 make_engine` fills that in on every insert, from the workspace.
 
 Message text, evidence, notes and relay messages are stored only encrypted (``*_cipher``
-columns, see :mod:`bot.storage.crypto`); unflagged messages are never stored at all.
+columns, see :mod:`bot.storage.crypto`); unflagged messages are never stored at all. Nor is
+the Slack id of anyone a flag or case concerns, or where Haven's DMs to them are: those are
+sealed or key-hashed (:mod:`bot.storage.sealing`). The roster and the admins stay readable:
+every employee sees the roster, and neither says who reported whom.
 """
 
 from __future__ import annotations
@@ -13,10 +16,27 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage.sealing import sealed
+
 
 def utcnow() -> datetime:
     """Timezone-aware now (stored as UTC)."""
     return datetime.now(UTC)
+
+
+class Sealing:
+    """For a table with sealed properties (:func:`bot.storage.sealing.sealed`): its
+    constructor takes them like columns (SQLModel alone would drop them without a word)."""
+
+    __sealed__ = True
+
+    def __init__(self, **values):
+        kind = type(self)
+        properties = {k: values.pop(k) for k in list(values)
+                      if isinstance(getattr(kind, k, None), property)}
+        super().__init__(**values)
+        for name, value in properties.items():
+            setattr(self, name, value)
 
 
 class TeamSetting(SQLModel, table=True):
@@ -73,7 +93,7 @@ class Evidence(SQLModel, table=True):
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
-    kept_by: str | None = Field(default=None, max_length=32)  # who kept it for a report
+    kept_by: str | None = Field(default=None, max_length=32)  # keyed hash of its reporter
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -92,7 +112,7 @@ class Flag(SQLModel, table=True):
     event_id: str = Field(max_length=64)
     channel_id: str = Field(max_length=32)
     message_ts: str = Field(max_length=32)
-    author_id: str = Field(max_length=32)
+    author_key: str = Field(default="", max_length=32)  # keyed hash of the author
     score: float
     categories: str = Field(default="", max_length=200)
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
@@ -102,31 +122,36 @@ class Flag(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Notice(SQLModel, table=True):
+class Notice(Sealing, SQLModel, table=True):
     """A private notice due to one affected person; sent exactly once."""
 
     # One notice per person per message, whichever instance handles the message or its edit.
-    __table_args__ = (UniqueConstraint("flag_id", "user_id"),
-                      UniqueConstraint("team_id", "message_key", "user_id"))
-
+    __table_args__ = (UniqueConstraint("flag_id", "user_key", name="uq_notice_flag_person"),
+                      UniqueConstraint("team_id", "message_key", "user_key",
+                                       name="uq_notice_message_person"))
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     flag_id: int = Field(foreign_key="flag.id", index=True)
-    user_id: str = Field(max_length=32)
+    user_key: str = Field(default="", max_length=32)
+    user_cipher: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     message_key: str | None = Field(default=None, max_length=64)  # "channel:ts"
     # pending | sending | sent | undelivered (Slack could not be reached for a whole day)
     status: str = Field(default="pending", max_length=20)
     attempts: int = 0
-    dm_channel: str | None = Field(default=None, max_length=32)
+    dm_channel_cipher: bytes | None = Field(default=None,
+                                            sa_column=Column(LargeBinary, nullable=True))
     dm_ts: str | None = Field(default=None, max_length=32)
     sent_at: datetime | None = None  # while "sending": when the claim was taken or renewed
     created_at: datetime = Field(default_factory=utcnow)
     due_at: datetime | None = None  # a pending notice waits until then (backoff)
     claim: str | None = Field(default=None, max_length=32)  # who is sending it now
 
+    user_id = sealed("user", keyed=True, blank="")  # the person it is for
+    dm_channel = sealed("dm_channel")
 
-class Case(SQLModel, table=True):
+
+class Case(Sealing, SQLModel, table=True):
     """A report to a confidant. Only its reporter and its confidant ever see it.
 
     Status: ``held`` (waiting for a second report about the same author), ``awaiting_
@@ -136,13 +161,16 @@ class Case(SQLModel, table=True):
     """
 
     __table_args__ = (UniqueConstraint("team_id", "number"),)
-
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     number: str = Field(max_length=16)
-    reporter_id: str = Field(max_length=32)
-    confidant_id: str | None = Field(default=None, max_length=32)
+    reporter_key: str = Field(default="", index=True, max_length=32)  # "" once erased
+    reporter_cipher: bytes | None = Field(default=None,
+                                          sa_column=Column(LargeBinary, nullable=True))
+    confidant_key: str | None = Field(default=None, index=True, max_length=32)
+    confidant_cipher: bytes | None = Field(default=None,
+                                           sa_column=Column(LargeBinary, nullable=True))
     show_name: bool = False
     flag_id: int | None = Field(default=None, foreign_key="flag.id")
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
@@ -153,8 +181,10 @@ class Case(SQLModel, table=True):
     categories: str = Field(default="", max_length=200)
     channel_group: str = Field(default="", max_length=60)
     outcome: str | None = Field(default=None, max_length=20)  # advice|referred|withdrawn|other
-    confidant_dm: str | None = Field(default=None, max_length=64)  # "channel:ts" of the case DM
-    reporter_dm: str | None = Field(default=None, max_length=64)
+    confidant_dm_cipher: bytes | None = Field(default=None,
+                                              sa_column=Column(LargeBinary, nullable=True))
+    reporter_dm_cipher: bytes | None = Field(default=None,
+                                             sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
     acknowledged_at: datetime | None = None
@@ -163,8 +193,13 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = None
     export_consent_at: datetime | None = None
 
+    reporter_id = sealed("reporter", keyed=True, blank="")
+    confidant_id = sealed("confidant", keyed=True)
+    confidant_dm = sealed("confidant_dm")  # "channel:ts" of the case DM
+    reporter_dm = sealed("reporter_dm")
 
-class CaseMessage(SQLModel, table=True):
+
+class CaseMessage(Sealing, SQLModel, table=True):
     """A relay message between reporter and confidant, encrypted. ``posted`` is where
     Haven's copy went ("channel:ts"), so it can be removed when the case is withdrawn."""
 
@@ -174,8 +209,11 @@ class CaseMessage(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True)
     sender: str = Field(max_length=20)  # reporter | confidant
     cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    posted: str | None = Field(default=None, max_length=64)
+    posted_cipher: bytes | None = Field(default=None,
+                                        sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+    posted = sealed("posted")
 
 
 class CaseNote(SQLModel, table=True):
@@ -208,13 +246,13 @@ class Example(SQLModel, table=True):
 class Feedback(SQLModel, table=True):
     """"Not a problem" from an affected person: feedback for the model, nothing more."""
 
-    __table_args__ = (UniqueConstraint("flag_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("flag_id", "user_key", name="uq_feedback_flag_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     flag_id: int = Field(foreign_key="flag.id")
-    user_id: str = Field(max_length=32)
+    user_key: str = Field(max_length=32)  # keyed hash of the person who gave it
     verdict: str = Field(max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -228,7 +266,7 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
 
 
-class Retraction(SQLModel, table=True):
+class Retraction(Sealing, SQLModel, table=True):
     """A message Haven sent that must go now that what it showed was erased: ``delete`` it
     (a relay message), ``expire`` it (replace a notice or a case DM by a short note), or
     mark a case DM ``withdrawn``. The row stays until Slack confirms."""
@@ -236,12 +274,15 @@ class Retraction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
-    posted: str = Field(max_length=64)  # "channel:ts"
-    kind: str = Field(max_length=10)  # delete | expire | withdrawn
+    posted_cipher: bytes | None = Field(default=None,
+                                        sa_column=Column(LargeBinary, nullable=True))
+    kind: str = Field(max_length=10)  # delete | expire | withdrawn | withdrew | withdrew_u
     number: str | None = Field(default=None, max_length=16)  # the case a "withdrawn" names
     attempts: int = 0
     due_at: datetime | None = None  # after a Slack failure: tried again from then on
     created_at: datetime = Field(default_factory=utcnow)
+
+    posted = sealed("posted")  # "channel:ts"
 
 
 class SeenRequest(SQLModel, table=True):
@@ -294,3 +335,14 @@ class KnownImage(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     added_by: str = Field(default="", max_length=32)
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class SealedSecret(SQLModel, table=True):
+    """A secret of this installation (not of one workspace), encrypted with the Fernet keys:
+    the key of the keyed hashes, made once so that a key rotation does not change it."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)  # "": the whole installation
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    cipher: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -36,6 +36,7 @@ from bot.storage.models import (
     WatchedChannel,
     utcnow,
 )
+from bot.storage.sealing import person_key, vault_of
 
 CASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 #: A notice is worth delivering for a day; Slack down longer than that, it is given up and
@@ -176,9 +177,11 @@ def admins(session: Session, *, team_id: str) -> list[str]:
 # -- flags, evidence, notices --------------------------------------------------------------
 def store_evidence(session: Session, *, vault: Vault, team_id: str, bundle: dict,
                    kept_by: str | None = None) -> Evidence:
-    """Encrypt and add an evidence bundle (``kept_by``: the person it was kept for)."""
+    """Encrypt and add an evidence bundle (``kept_by``: the person it was kept for, stored
+    as a keyed hash)."""
     cipher, digest = vault.seal(bundle)
-    evidence = Evidence(team_id=team_id, cipher=cipher, sha256=digest, kept_by=kept_by)
+    evidence = Evidence(team_id=team_id, cipher=cipher, sha256=digest,
+                        kept_by=person_key(session, team_id, kept_by))
     session.add(evidence)
     session.flush()
     return evidence
@@ -189,7 +192,8 @@ def draft_evidence(session: Session, *, team_id: str, evidence_id: int,
     """Evidence kept for ``user_id``'s report and not yet part of any flag or case; None for
     anything else (an id from another person, workspace or case)."""
     evidence = session.get(Evidence, evidence_id)
-    if evidence is None or evidence.team_id != team_id or evidence.kept_by != user_id:
+    if evidence is None or evidence.team_id != team_id or \
+            evidence.kept_by != person_key(session, team_id, user_id):
         return None
     used = session.exec(select(Case.id).where(Case.evidence_id == evidence_id)).first()
     flagged = session.exec(select(Flag.id).where(Flag.evidence_id == evidence_id)).first()
@@ -206,14 +210,17 @@ def record_flag(session: Session, *, vault: Vault, team_id: str, event_id: str,
     evidence = store_evidence(session, vault=vault, team_id=team_id, bundle=bundle) \
         if bundle is not None else None
     flag = Flag(team_id=team_id, event_id=event_id, channel_id=channel_id,
-                message_ts=message_ts, author_id=author_id, score=score,
+                message_ts=message_ts, author_key=person_key(session, team_id, author_id) or "",
+                score=score,
                 categories=",".join(categories), evidence_id=evidence and evidence.id,
                 shadow=shadow, channel_group=channel_group[:60])
     session.add(flag)
     session.flush()
     for user_id in affected:
-        session.add(Notice(team_id=team_id, flag_id=flag.id, user_id=user_id,
-                           message_key=f"{channel_id}:{message_ts}"[:64]))
+        notice = Notice(team_id=team_id, flag_id=flag.id,
+                        message_key=f"{channel_id}:{message_ts}"[:64])
+        notice.user_id = user_id  # sealed, with its keyed hash, when the session flushes
+        session.add(notice)
     return flag
 
 
@@ -229,9 +236,9 @@ def pending_notices(session: Session, *, team_id: str | None = None,
 def noticed_about_message(session: Session, *, team_id: str, channel_id: str,
                           message_ts: str) -> set[str]:
     """People already given a notice about this message (an edit must not notify again)."""
-    query = select(Notice.user_id).join(Flag, Flag.id == Notice.flag_id).where(
+    query = select(Notice).join(Flag, Flag.id == Notice.flag_id).where(
         Flag.team_id == team_id, Flag.channel_id == channel_id, Flag.message_ts == message_ts)
-    return set(session.exec(query))
+    return {notice.user_id for notice in session.exec(query)}
 
 
 def _notice_due(now: datetime):
@@ -338,7 +345,7 @@ def undelivered_cases(session: Session, *, older_than: timedelta = timedelta(min
     """Cases with a confidant that did not reach them (left behind by a crash or outage)."""
     cutoff = utcnow() - older_than
     return list(session.exec(select(Case).where(
-        Case.confidant_id.is_not(None), _delivery_due(utcnow()),
+        Case.confidant_cipher.is_not(None), _delivery_due(utcnow()),
         Case.status.in_(["open", "awaiting_confidant"]), Case.created_at < cutoff).limit(100)))
 
 
@@ -346,7 +353,7 @@ def _delivery_due(now: datetime):
     """Not delivered, or claimed for delivery by a sender that died (its claim, the time in
     ``delivered_at`` while ``confidant_dm`` is empty, is older than SENDING_LEASE)."""
     return or_(Case.delivered_at.is_(None), and_(
-        Case.confidant_dm.is_(None), Case.delivered_at < now - SENDING_LEASE))
+        Case.confidant_dm_cipher.is_(None), Case.delivered_at < now - SENDING_LEASE))
 
 
 def notices_for_flag(session: Session, *, team_id: str, flag_id: int) -> list[Notice]:
@@ -358,7 +365,7 @@ def notices_for_flag(session: Session, *, team_id: str, flag_id: int) -> list[No
 def notice_for(session: Session, *, team_id: str, flag_id: int, user_id: str) -> Notice | None:
     """The notice a person received about a flag: proof they may act on it."""
     query = select(Notice).where(Notice.team_id == team_id, Notice.flag_id == flag_id,
-                                 Notice.user_id == user_id)
+                                 Notice.user_key == person_key(session, team_id, user_id))
     return session.exec(query).first()
 
 
@@ -387,10 +394,11 @@ def read_evidence(session: Session, *, vault: Vault, team_id: str, evidence_id: 
 def record_feedback(session: Session, *, team_id: str, flag_id: int, user_id: str,
                     verdict: str) -> bool:
     """Feedback on a flag from a person it was about; False if already given."""
+    user_key = person_key(session, team_id, user_id)
     if session.exec(select(Feedback).where(Feedback.flag_id == flag_id,
-                                           Feedback.user_id == user_id)).first():
+                                           Feedback.user_key == user_key)).first():
         return False
-    session.add(Feedback(team_id=team_id, flag_id=flag_id, user_id=user_id, verdict=verdict))
+    session.add(Feedback(team_id=team_id, flag_id=flag_id, user_key=user_key, verdict=verdict))
     return True
 
 
@@ -419,10 +427,11 @@ def open_case(session: Session, *, team_id: str, reporter_id: str, confidant_id:
     ``held`` waits for a second report about the same author."""
     status = "held" if held else ("open" if confidant_id else "awaiting_confidant")
     case = Case(team_id=team_id, number=new_case_number(session, team_id=team_id),
-                reporter_id=reporter_id, confidant_id=confidant_id, show_name=show_name,
+                show_name=show_name,
                 evidence_id=evidence_id, flag_id=flag_id, note_cipher=note_cipher,
                 status=status, author_key=author_key, categories=categories,
                 channel_group=channel_group)
+    case.reporter_id, case.confidant_id = reporter_id, confidant_id  # sealed at the flush
     session.add(case)
     if flag_id is not None:
         flag = session.get(Flag, flag_id)
@@ -438,7 +447,13 @@ def open_case(session: Session, *, team_id: str, reporter_id: str, confidant_id:
 def transition(session: Session, *, team_id: str, case_id: int, before: tuple[str, ...],
                after: str, **values) -> bool:
     """Move a case from one of the ``before`` statuses to ``after`` (and set ``values``) in
-    one conditional UPDATE: of two simultaneous clicks, or two instances, exactly one wins."""
+    one conditional UPDATE: of two simultaneous clicks, or two instances, exactly one wins.
+    A new ``confidant_id`` is stored sealed, with its keyed hash."""
+    if "confidant_id" in values:
+        confidant = values.pop("confidant_id")
+        values["confidant_key"] = person_key(session, team_id, confidant)
+        values["confidant_cipher"] = vault_of(session).seal_bytes(confidant.encode()) \
+            if confidant else None
     result = session.exec(update(Case).where(
         Case.id == case_id, Case.team_id == team_id, Case.status.in_(before)
     ).values(status=after, last_activity_at=utcnow(), **values))
@@ -473,7 +488,7 @@ def join_held_cases(session: Session, *, team_id: str, case_id: int) -> list[int
         return []
     held = list(session.exec(select(Case).where(
         Case.team_id == team_id, Case.author_key == case.author_key, Case.status == "held",
-        Case.id != case.id, Case.reporter_id != case.reporter_id).order_by(Case.id)))
+        Case.id != case.id, Case.reporter_key != case.reporter_key).order_by(Case.id)))
     if not held:
         return []
     key = secrets.token_hex(8)
@@ -508,9 +523,10 @@ def cases_of(session: Session, *, team_id: str, reporter_id: str | None = None,
     """A person's cases, newest first: the ones they reported, or those sent to them."""
     query = select(Case).where(Case.team_id == team_id)
     if reporter_id is not None:
-        query = query.where(Case.reporter_id == reporter_id)
+        query = query.where(Case.reporter_key == person_key(session, team_id, reporter_id))
     if confidant_id is not None:
-        query = query.where(Case.confidant_id == confidant_id, Case.status != "held")
+        query = query.where(Case.confidant_key == person_key(session, team_id, confidant_id),
+                            Case.status != "held")
     if open_only:
         query = query.where(Case.status.in_(["open", "acknowledged", "awaiting_confidant"]))
     return list(session.exec(query.order_by(Case.created_at.desc()).limit(50)))
@@ -534,7 +550,7 @@ def unsent_case_messages(session: Session, *, older_than: timedelta = timedelta(
                          ) -> list[CaseMessage]:
     """Relay messages a failure left behind (for the sweep)."""
     return list(session.exec(select(CaseMessage).where(
-        CaseMessage.posted.is_(None), CaseMessage.created_at < utcnow() - older_than)))
+        CaseMessage.posted_cipher.is_(None), CaseMessage.created_at < utcnow() - older_than)))
 
 
 def case_messages(session: Session, *, team_id: str, case_id: int) -> list[CaseMessage]:
@@ -672,7 +688,7 @@ def _skeleton(session: Session, flag: Flag) -> int | None:
     session.exec(delete(Notice).where(Notice.flag_id == flag.id))
     session.exec(delete(Feedback).where(Feedback.flag_id == flag.id))
     evidence_id = flag.evidence_id
-    flag.status, flag.evidence_id, flag.author_id, flag.message_ts = "expired", None, "", ""
+    flag.status, flag.evidence_id, flag.author_key, flag.message_ts = "expired", None, "", ""
     flag.event_id = f"expired:{flag.id}"
     session.add(flag)
     return evidence_id
@@ -685,7 +701,7 @@ def _release_flag(session: Session, case: Case) -> int | None:
     session.flush()
     other = session.exec(select(Case.id).where(
         Case.flag_id == case.flag_id, Case.id != case.id, Case.status.not_in(GONE),
-        Case.reporter_id != "")).first()
+        Case.reporter_key != "")).first()
     flag = session.get(Flag, case.flag_id)
     if other is not None or flag is None or flag.status == "expired":
         return None
@@ -695,9 +711,9 @@ def _release_flag(session: Session, case: Case) -> int | None:
 def _erase_case_contents(session: Session, case: Case) -> set[int | None]:
     """Delete a case's relay messages and notes, forget its note and evidence (and its
     flag's, when no other report needs it). Returns the evidence it let go of."""
-    for posted in session.exec(select(CaseMessage.posted).where(
-            CaseMessage.case_id == case.id, CaseMessage.posted.is_not(None))):
-        retract(session, team_id=case.team_id, posted=posted, kind="delete")
+    for message in session.exec(select(CaseMessage).where(
+            CaseMessage.case_id == case.id, CaseMessage.posted_cipher.is_not(None))):
+        retract(session, team_id=case.team_id, posted=message.posted, kind="delete")
     session.exec(delete(CaseMessage).where(CaseMessage.case_id == case.id))
     session.exec(delete(CaseNote).where(CaseNote.case_id == case.id))
     let_go = {case.evidence_id}
@@ -720,7 +736,9 @@ def _strip_case(session: Session, case: Case) -> set[int | None]:
 def retract(session: Session, *, team_id: str, posted: str, kind: str,
             number: str | None = None) -> None:
     """Queue a message Haven sent for deletion or expiry in Slack (see :func:`retractions`)."""
-    session.add(Retraction(team_id=team_id, posted=posted[:64], kind=kind, number=number))
+    row = Retraction(team_id=team_id, kind=kind, number=number)
+    row.posted = posted  # sealed at the flush: a DM's place says whose DM it is
+    session.add(row)
 
 
 #: A retraction Slack keeps refusing is given up after this long (logged as such).
@@ -775,7 +793,7 @@ def _due_flags(session: Session, now: datetime) -> list[Flag]:
 def _due_cases(session: Session, now: datetime) -> list[Case]:
     held = and_(Case.status == "held", _older_than_retention(
         session, Case.created_at, Case.team_id, "flag_retention_days", now))
-    ended = and_(Case.status.in_(("closed", "withdrawn")), Case.reporter_id != "",
+    ended = and_(Case.status.in_(("closed", "withdrawn")), Case.reporter_key != "",
                  _older_than_retention(session, Case.closed_at, Case.team_id,
                                        "case_retention_months", now))
     return list(session.exec(select(Case).where(or_(held, ended)).order_by(Case.id)))
@@ -854,8 +872,8 @@ def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
         raise LookupError(f"no case {case_id} in this workspace")
     if case.status in GONE:
         return []
-    posted = [p for p in session.exec(select(CaseMessage.posted).where(
-        CaseMessage.case_id == case.id).order_by(CaseMessage.id)) if p]
+    posted = [m.posted for m in session.exec(select(CaseMessage).where(
+        CaseMessage.case_id == case.id).order_by(CaseMessage.id)) if m.posted]
     now = utcnow()
     delivered = bool(case.confidant_id and case.delivered_at)
     if case.confidant_dm and delivered:  # the case DM no longer quotes anything
