@@ -37,7 +37,8 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
     app = App(signing_secret=settings.slack_signing_secret, client=client, oauth_settings=oauth,
               authorize=authorize, installation_store=haven.installations,
               logger=quiet_logger("haven.bolt"), process_before_response=False,
-              request_verification_enabled=True, ignoring_self_events_enabled=True)
+              request_verification_enabled=True, ignoring_self_events_enabled=True,
+              before_authorize=ShapeCheck())
 
     app.use(HavenContext(haven))
     listeners.register(app)
@@ -84,18 +85,26 @@ def _signature(req: BoltRequest) -> str:
     return hashlib.sha256(f"{stamp}:{signature}".encode()).hexdigest()
 
 
-class HavenContext(Middleware):
-    """Puts Haven's services on every request's context, and turns away payloads whose
-    shape no real Slack request has (400, instead of an error deep inside Bolt)."""
-
-    def __init__(self, haven: Haven):
-        self.haven = haven
+class ShapeCheck(Middleware):
+    """Turns away payloads whose shape no real Slack request has (400, instead of an error
+    deep inside Bolt), and acks events Haven does not handle. It runs before Bolt's own
+    authorization, which indexes ``event`` as a dict (a string there was a 500)."""
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next):
         if isinstance(req.body, dict) and not well_formed(req.body):
             return BoltResponse(status=400, body="malformed payload")
         if _unhandled_event(req.body):
             return BoltResponse(status=200, body="")  # Slack would retry anything else
+        return next()
+
+
+class HavenContext(Middleware):
+    """Puts Haven's services on every request's context, after refusing replays."""
+
+    def __init__(self, haven: Haven):
+        self.haven = haven
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next):
         if req.context.enterprise_id and req.context.team_id:
             self.haven.note_enterprise(req.context.team_id, req.context.enterprise_id)
         # (Socket Mode has no signatures to replay: Slack's websocket is authenticated)

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -23,8 +24,14 @@ from bot.storage.db import make_engine, migrate
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-#: What Bolt raises while reading a payload whose fields have types no Slack request has.
-MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+#: What Bolt raises while reading a payload whose fields have types no Slack request has,
+#: or that nests deeper than Python's JSON parser recurses (signed, yet no Slack request).
+MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
+#: Slack's headers as Slack writes them. Anything else is refused before the verifier
+#: sees it: ``int()`` takes Arabic digits and raises on 5,000 of them, a repeated header
+#: arrives joined with a comma, and ``hmac.compare_digest`` raises on non-ASCII text.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 THREADS = 8
 DRAIN_SECONDS = 10  # for the requests in flight at SIGTERM (Slack waits 3 s for an ack)
@@ -71,10 +78,10 @@ def _screen(environ, verifier: SignatureVerifier) -> tuple[str, dict] | None:
         return "400 Bad Request", {"error": "bad length"}
     raw = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(raw)
-    body = raw.decode("utf-8", errors="replace")
-    if not verifier.is_valid(body=body, timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP",
-                                                              ""),
-                             signature=environ.get("HTTP_X_SLACK_SIGNATURE", "")):
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not (TIMESTAMP.fullmatch(stamp) and SIGNATURE.fullmatch(signature)
+            and verifier.is_valid(body=raw, timestamp=stamp, signature=signature)):
         return "401 Unauthorized", {"error": "invalid signature"}
     return None
 
