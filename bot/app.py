@@ -38,6 +38,8 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
               authorize=authorize, installation_store=haven.installations,
               logger=quiet_logger("haven.bolt"), process_before_response=False,
               request_verification_enabled=True, ignoring_self_events_enabled=True,
+              # `haven serve` checks the token itself, with a clear message (server.prepare)
+              token_verification_enabled=False,
               before_authorize=ShapeCheck())
 
     app.use(HavenContext(haven))

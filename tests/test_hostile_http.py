@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
+import threading
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
 from bot.demo import ADMIN, GENERAL, LocalHaven
-from bot.server import EVENTS_PATH
+from bot.server import EVENTS_PATH, REQUEST_SECONDS
+from bot.slack_double import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +155,76 @@ def test_socket_mode_survives_nested_and_odd_envelopes(served):
     finally:
         handler.close()
         served.double.socket.stop()
+
+
+class Slowloris:
+    """``count`` connections that each send part of a request line, then a byte a second,
+    for at most a minute. One the server closes is counted and opened again."""
+
+    def __init__(self, port: int, count: int):
+        self.port, self.count = port, count
+        self.cut = 0  # connections the server closed
+        self.rounds = 0  # times every connection has trickled a byte
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: haven\r\nX-Slow: ")
+        sock.setblocking(False)
+        return sock
+
+    def __enter__(self) -> Slowloris:
+        self.socks = [self._open() for _ in range(self.count)]
+        self._thread.start()
+        return self
+
+    def _trickle(self) -> None:
+        deadline = time.monotonic() + 60
+        while not self._stop.wait(1) and time.monotonic() < deadline:
+            for i, sock in enumerate(self.socks):
+                try:
+                    closed = sock.recv(1024) == b""  # the server's answer or its FIN
+                except BlockingIOError:
+                    closed = False
+                except OSError:
+                    closed = True
+                if not closed:
+                    with contextlib.suppress(OSError):
+                        sock.send(b"a")
+                    continue
+                sock.close()
+                self.cut += 1
+                with contextlib.suppress(OSError):
+                    self.socks[i] = self._open()
+            self.rounds += 1
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        for sock in self.socks:
+            sock.close()
+
+
+def seconds_to_answer(call) -> float:
+    started = time.monotonic()
+    call()
+    return time.monotonic() - started
+
+
+def test_slowloris_neither_blocks_slack_nor_the_health_check(served):
+    def healthz():
+        with urllib.request.urlopen(served.url + "/healthz", timeout=10) as answer:
+            assert answer.status == 200
+
+    def event():
+        status, _ = served.player.message(ADMIN, GENERAL, "good morning")
+        assert status == 200
+
+    with Slowloris(served.server.effective_port, 150) as attack:
+        assert wait_for(lambda: attack.rounds >= 2)  # under way: every one has trickled
+        for _ in range(3):
+            assert seconds_to_answer(healthz) < 3
+            assert seconds_to_answer(event) < 3
+        # no request may take longer than REQUEST_SECONDS to arrive: the trickles are cut
+        assert wait_for(lambda: attack.cut >= 150, timeout=REQUEST_SECONDS + 10)
