@@ -8,6 +8,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request.payload_utils import is_slash_command
 from slack_sdk import WebClient
 
 from bot import listeners
@@ -110,8 +111,22 @@ class HavenContext(Middleware):
         if req.context.enterprise_id and req.context.team_id:
             self.haven.note_enterprise(req.context.team_id, req.context.enterprise_id)
         # (Socket Mode has no signatures to replay: Slack's websocket is authenticated)
-        if req.mode == "http" and _interactive(req) and \
-                not self.haven.first_sight(_signature(req), req.context.team_id or ""):
-            return BoltResponse(status=401, body="replayed request")
+        if req.mode == "http" and _interactive(req):
+            team_id = req.context.team_id or ""
+            seen = self.haven.first_sight(_signature(req), team_id)
+            if seen is None:  # the database is locked: say so now, not after Slack gave up
+                return busy(req.body, self.haven.busy_text(team_id))
+            if not seen:
+                return BoltResponse(status=401, body="replayed request")
         req.context["haven"] = self.haven
         return next()
+
+
+def busy(body: dict, text: str) -> BoltResponse:
+    """The answer to an interaction Haven could not take. A command gets the text privately
+    in Slack; a button, modal or shortcut a 503, which Slack shows as a failure (a modal
+    stays open with what was typed, for another try). A 2xx would drop the click silently,
+    and Slack does not send interactions again."""
+    if is_slash_command(body):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    return BoltResponse(status=503, body=text)

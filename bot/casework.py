@@ -17,7 +17,7 @@ from bot import blocks
 from bot.i18n import DEFAULT_LANGUAGE, Texts
 from bot.notify import SlackGateway
 from bot.storage import queries as q
-from bot.storage.db import compact, session_scope
+from bot.storage.db import session_scope
 from bot.storage.models import Case, CaseMessage, Evidence, utcnow
 
 log = logging.getLogger(__name__)
@@ -392,7 +392,7 @@ class CaseWork:
                                 before=WITHDRAWABLE, after="withdrawing"):
                 return False  # withdrawn already (a double click)
             q.withdraw_case(session, team_id=team_id, case_id=case_id)  # queues retractions
-        compact(self.engine)  # no copy of the erased evidence stays behind on disk
+        self.compact_soon()  # no copy of the erased evidence stays behind on disk
         self.retract(lambda team: gateway if team == team_id else None, team_id=team_id)
         if case.confidant_id and case.delivered_at:
             _ = self.texts(gateway, case.confidant_id)

@@ -150,14 +150,21 @@ def recover(haven: Haven, bolt: App) -> None:
 
 
 def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
-    """The recovery sweep at start-up, then every minute."""
+    """The maintenance thread: the recovery sweep at start-up, then every minute; and in
+    between, each compaction a withdrawal or purge asked for, within a second or so."""
     while True:
         try:
             recover(haven, bolt)
         except Exception as error:
             log.error("sweep failed: %s", type(error).__name__)
-        if stop.wait(SWEEP_SECONDS):
-            return
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                haven.compact_if_due()
+            except Exception as error:
+                log.error("compaction failed: %s", type(error).__name__)
+            if stop.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                return
 
 
 def make_server(settings: Settings, bolt: App, host: str | None = None,
@@ -286,9 +293,10 @@ def drain(server, seconds: float = DRAIN_SECONDS) -> None:
 def shut_down(haven: Haven, bolt: App, sweeper: threading.Thread) -> None:
     """After the last request: finish the listeners Bolt runs after the ack, then the jobs
     of this process (with HAVEN_QUEUE_URL the jobs wait in Redis instead), let the sweep
-    finish its round, close the database."""
+    finish its round, compact if asked, close the database."""
     bolt.listener_runner.listener_executor.shutdown(wait=True)
     haven.jobs.shutdown()
     sweeper.join()
+    haven.compact_if_due()  # one a last withdrawal asked for
     haven.engine.dispose()
     log.info("stopped")
