@@ -169,7 +169,7 @@ def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
 
 def make_server(settings: Settings, bolt: App, host: str | None = None,
                 port: int | None = None):
-    """A Waitress server for the app (not yet serving), on ``HOST`` and ``PORT`` unless
+    """A Waitress server for the app (not yet serving), on HAVEN_HOST and PORT unless
     given, that closes connections whose request takes over REQUEST_SECONDS to arrive."""
     return DeadlineServer(
         wsgi_app(bolt, settings.slack_signing_secret),
@@ -211,6 +211,8 @@ def serve(settings: Settings) -> None:
     and return (a second signal exits at once). Raises :class:`StartError` if it cannot
     start."""
     haven, bolt = prepare(settings)
+    if not settings.socket_mode:
+        allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
     listener = listen(settings, bolt)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -228,6 +230,17 @@ def serve(settings: Settings) -> None:
         run_until(listener, stop)
         drain(listener)
     shut_down(haven, bolt, sweeper)
+
+
+def allow_open_files(count: int) -> None:
+    """Raise this process's limit on open files to ``count`` where the system allows it
+    (it is often 1,024, fewer than CONNECTIONS and Haven's own files together)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def listen(settings: Settings, bolt: App):
