@@ -15,7 +15,7 @@ RUN pip wheel --wheel-dir /wheels .
 # -- run: a slim image with only what Haven needs at run time ----------------------------
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 PORT=3000
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PORT=3000 HAVEN_HOST=0.0.0.0
 # Tesseract with English and Dutch data: Haven reads the text in memes and screenshots.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
@@ -27,7 +27,8 @@ RUN pip install --no-index --find-links=/wheels haven && rm -rf /wheels \
 USER haven
 WORKDIR /home/haven
 # Settings come from the environment (.env.sample lists them). `haven serve` applies the
-# database migrations on start, then serves POST /slack/events and GET /healthz.
+# database migrations on start, then serves POST /slack/events and GET /healthz, on every
+# interface of the container (HAVEN_HOST): which of them the host publishes is up to it.
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"

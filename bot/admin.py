@@ -8,6 +8,7 @@ to the audit log. Admins see anonymous aggregates, never a report or a reporter.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 
@@ -479,7 +480,8 @@ def _number(value: str) -> float | None:
         number = float(value.replace(",", "."))
     except ValueError:
         return None
-    return number if number == number else None  # NaN is no number
+    # NaN and infinity are no numbers (int(inf) raises OverflowError)
+    return number if math.isfinite(number) else None
 
 
 def _channel_arg(args: list[str]) -> tuple[str | None, str | None]:

@@ -8,6 +8,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request.payload_utils import is_slash_command
 from slack_sdk import WebClient
 
 from bot import listeners
@@ -37,7 +38,10 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
     app = App(signing_secret=settings.slack_signing_secret, client=client, oauth_settings=oauth,
               authorize=authorize, installation_store=haven.installations,
               logger=quiet_logger("haven.bolt"), process_before_response=False,
-              request_verification_enabled=True, ignoring_self_events_enabled=True)
+              request_verification_enabled=True, ignoring_self_events_enabled=True,
+              # `haven serve` checks the token itself, with a clear message (server.prepare)
+              token_verification_enabled=False,
+              before_authorize=ShapeCheck())
 
     app.use(HavenContext(haven))
     listeners.register(app)
@@ -84,23 +88,45 @@ def _signature(req: BoltRequest) -> str:
     return hashlib.sha256(f"{stamp}:{signature}".encode()).hexdigest()
 
 
-class HavenContext(Middleware):
-    """Puts Haven's services on every request's context, and turns away payloads whose
-    shape no real Slack request has (400, instead of an error deep inside Bolt)."""
-
-    def __init__(self, haven: Haven):
-        self.haven = haven
+class ShapeCheck(Middleware):
+    """Turns away payloads whose shape no real Slack request has (400, instead of an error
+    deep inside Bolt), and acks events Haven does not handle. It runs before Bolt's own
+    authorization, which indexes ``event`` as a dict (a string there was a 500)."""
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next):
         if isinstance(req.body, dict) and not well_formed(req.body):
             return BoltResponse(status=400, body="malformed payload")
         if _unhandled_event(req.body):
             return BoltResponse(status=200, body="")  # Slack would retry anything else
+        return next()
+
+
+class HavenContext(Middleware):
+    """Puts Haven's services on every request's context, after refusing replays."""
+
+    def __init__(self, haven: Haven):
+        self.haven = haven
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next):
         if req.context.enterprise_id and req.context.team_id:
             self.haven.note_enterprise(req.context.team_id, req.context.enterprise_id)
         # (Socket Mode has no signatures to replay: Slack's websocket is authenticated)
-        if req.mode == "http" and _interactive(req) and \
-                not self.haven.first_sight(_signature(req), req.context.team_id or ""):
-            return BoltResponse(status=401, body="replayed request")
+        if req.mode == "http" and _interactive(req):
+            team_id = req.context.team_id or ""
+            seen = self.haven.first_sight(_signature(req), team_id)
+            if seen is None:  # the database is locked: say so now, not after Slack gave up
+                return busy(req.body, self.haven.busy_text(team_id))
+            if not seen:
+                return BoltResponse(status=401, body="replayed request")
         req.context["haven"] = self.haven
         return next()
+
+
+def busy(body: dict, text: str) -> BoltResponse:
+    """The answer to an interaction Haven could not take. A command gets the text privately
+    in Slack; a button, modal or shortcut a 503, which Slack shows as a failure (a modal
+    stays open with what was typed, for another try). A 2xx would drop the click silently,
+    and Slack does not send interactions again."""
+    if is_slash_command(body):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    return BoltResponse(status=503, body=text)

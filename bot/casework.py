@@ -18,7 +18,7 @@ from bot import blocks
 from bot.i18n import DEFAULT_LANGUAGE, Texts
 from bot.notify import SlackGateway
 from bot.storage import queries as q
-from bot.storage.db import compact, session_scope
+from bot.storage.db import session_scope
 from bot.storage.models import Case, CaseMessage, Evidence, utcnow
 
 log = logging.getLogger(__name__)
@@ -418,7 +418,7 @@ class CaseWork:
                                 before=WITHDRAWABLE, after="withdrawing"):
                 return False  # withdrawn already (a double click)
             q.withdraw_case(session, team_id=team_id, case_id=case_id)  # queues retractions
-        compact(self.engine)  # no copy of the erased evidence stays behind on disk
+        self.compact_soon()  # no copy of the erased evidence stays behind on disk
         # the case DM and the confirmation change, relay messages go: queued with the
         # erasure, tried now, and retried by the sweep until Slack confirms each
         self.retract(lambda team: gateway if team == team_id else None, team_id=team_id)

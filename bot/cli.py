@@ -310,11 +310,14 @@ def configure_logging(level: str) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the app until interrupted."""
-    from bot.server import serve
+    from bot.server import StartError, serve
 
     settings = _settings()
     configure_logging(settings.log_level)
-    serve(settings)
+    try:
+        serve(settings)
+    except StartError as error:
+        return _refuse(str(error))
     return 0
 
 

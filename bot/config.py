@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import stat
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATA_DIR = "var"
+#: Only this machine, unless HAVEN_HOST says otherwise (the container image listens on all).
+DEFAULT_HOST = "127.0.0.1"
 KEY_FILE_NAME = "haven.key"
 PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-signing-secret"}
 GET_TOKENS = ("Slack app settings (https://api.slack.com/apps) -> your app -> "
@@ -44,6 +47,7 @@ class Settings:
     slack_client_id: str | None = None  # with the secret: several workspaces, via OAuth
     slack_client_secret: str | None = None
     queue_url: str | None = None  # Redis: the work after the ack goes to `haven worker`
+    host: str = DEFAULT_HOST  # the address `haven serve` listens on (HTTP mode)
 
     @property
     def oauth(self) -> bool:
@@ -56,7 +60,7 @@ class Settings:
         return self.slack_app_token is not None
 
     def __repr__(self) -> str:  # never print secrets, even by accident
-        return (f"Settings(api={self.slack_api_url!r}, port={self.port}, "
+        return (f"Settings(api={self.slack_api_url!r}, host={self.host!r}, port={self.port}, "
                 f"database={_redact_url(self.database_url)!r}, socket_mode={self.socket_mode},"
                 f" oauth={self.oauth}, queue={_redact_url(self.queue_url or '')!r},"
                 f" log_level={self.log_level!r})")
@@ -102,6 +106,16 @@ def _port(values: Mapping[str, str]) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise SettingsError(f"PORT must be a number from 1 to 65535 (got {raw!r})")
     return int(raw)
+
+
+def _host(values: Mapping[str, str]) -> str:
+    raw = values.get("HAVEN_HOST", "").strip() or DEFAULT_HOST
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise SettingsError(f"HAVEN_HOST must be an IP address to listen on: 127.0.0.1 (this "
+                            f"machine only, the default) or 0.0.0.0 (every interface, as in a "
+                            f"container) (got {raw!r})") from None
 
 
 def _database_url(values: Mapping[str, str]) -> str:
@@ -259,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None,
         slack_app_token=app_token,
         slack_api_url=_api_url(values),
         port=_port(values),
+        host=_host(values),
         database_url=database_url,
         encryption_keys=_encryption_keys(values, database_url),
         log_level=_log_level(values),

@@ -7,16 +7,22 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
 
 from bot.app import create_app
-from bot.config import Settings
+from bot.config import GET_TOKENS, Settings
+from bot.notify import make_client
 from bot.service import Haven
 from bot.storage.crypto import Vault
 from bot.storage.db import make_engine, migrate
@@ -24,11 +30,25 @@ from bot.storage.db import make_engine, migrate
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-#: What Bolt raises while reading a payload whose fields have types no Slack request has.
-MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+#: What Bolt raises while reading a payload whose fields have types no Slack request has,
+#: or that nests deeper than Python's JSON parser recurses (signed, yet no Slack request).
+MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
+#: Slack's headers as Slack writes them. Anything else is refused before the verifier
+#: sees it: ``int()`` takes Arabic digits and raises on 5,000 of them, a repeated header
+#: arrives joined with a comma, and ``hmac.compare_digest`` raises on non-ASCII text.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 MAX_BODY_BYTES = 2 * 1024 * 1024
 THREADS = 8
 DRAIN_SECONDS = 10  # for the requests in flight at SIGTERM (Slack waits 3 s for an ack)
+#: A request must arrive whole within this time. Waitress's own timeout is for idle
+#: connections only, and a byte every few seconds (slowloris) keeps resetting it.
+REQUEST_SECONDS = 10
+IDLE_SECONDS = 30  # a kept-alive connection with no request in flight (Waitress: 120)
+#: Open connections Waitress keeps (its default, 100, let 150 slow ones lock Slack out);
+#: poll() has no select()'s limit of 1,024 descriptors.
+CONNECTIONS = 1000
+MAINTENANCE_SECONDS = 1  # how often the deadlines are checked (Waitress: every 30 s)
 
 
 def wsgi_app(bolt: App, signing_secret: str):
@@ -72,22 +92,52 @@ def _screen(environ, verifier: SignatureVerifier) -> tuple[str, dict] | None:
         return "400 Bad Request", {"error": "bad length"}
     raw = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(raw)
-    body = raw.decode("utf-8", errors="replace")
-    if not verifier.is_valid(body=body, timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP",
-                                                              ""),
-                             signature=environ.get("HTTP_X_SLACK_SIGNATURE", "")):
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not (TIMESTAMP.fullmatch(stamp) and SIGNATURE.fullmatch(signature)
+            and verifier.is_valid(body=raw, timestamp=stamp, signature=signature)):
         return "401 Unauthorized", {"error": "invalid signature"}
     return None
 
 
+class StartError(RuntimeError):
+    """Haven cannot start (Slack refuses the token or cannot be reached, the port is taken);
+    the message says so in one line."""
+
+
 def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
-    """Migrate the database, load the model, build the app."""
+    """Check Slack, migrate the database, load the model, build the app."""
+    client = make_client(None if settings.oauth else settings.slack_bot_token,
+                         settings.slack_api_url)
+    check_slack(settings, client)
     engine = make_engine(settings.database_url)
     migrate(engine, Vault(settings.encryption_keys))  # refuses keys that cannot open the data
     haven = Haven(settings, engine, model_loader=model_loader)
     log.info("model %s loaded (threshold %.2f)", haven.model.card.get("name"),
              haven.model.threshold)
-    return haven, create_app(settings, haven)
+    return haven, create_app(settings, haven, client=client)
+
+
+def check_slack(settings: Settings, client: WebClient) -> None:
+    """``auth.test``, once at start: raise :class:`StartError` if Slack refuses the bot token
+    or cannot be reached. (With OAuth there is no one token: any answer will do.)"""
+    try:
+        client.auth_test()
+    except SlackApiError as error:
+        if not settings.oauth:
+            raise StartError(f"Slack refused SLACK_BOT_TOKEN "
+                             f"({error.response.get('error', 'no reason given')}). "
+                             f"{GET_TOKENS}") from None
+    except (OSError, SlackClientError) as error:
+        raise StartError(f"cannot reach Slack at {settings.slack_api_url} "
+                         f"({_reason(error)}): check the network, a proxy or SLACK_API_URL"
+                         ) from None
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong on the way to Slack, without a URL's query or a token."""
+    reason = getattr(error, "reason", None) or error
+    return getattr(reason, "strerror", None) or type(reason).__name__
 
 
 SWEEP_SECONDS = 60
@@ -101,7 +151,9 @@ def recover(haven: Haven, bolt: App) -> None:
 
 
 def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
-    """The recovery sweep at start-up, then every minute, or sooner when a retry is due."""
+    """The maintenance thread: the recovery sweep at start-up, then every minute or sooner
+    when a retry is due; and in between, each compaction a withdrawal or purge asked for,
+    within a second or so."""
     while True:
         wait = SWEEP_SECONDS
         try:
@@ -109,23 +161,63 @@ def sweep_forever(haven: Haven, bolt: App, stop: threading.Event) -> None:
             wait = haven.next_sweep_in(SWEEP_SECONDS)
         except Exception as error:
             log.error("sweep failed: %s", type(error).__name__)
-        if stop.wait(wait):
-            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                haven.compact_if_due()
+            except Exception as error:
+                log.error("compaction failed: %s", type(error).__name__)
+            if stop.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                return
 
 
-def make_server(settings: Settings, bolt: App, host: str = "0.0.0.0", port: int | None = None):
-    """A Waitress server for the app (not yet serving)."""
-    from waitress.server import create_server
+def make_server(settings: Settings, bolt: App, host: str | None = None,
+                port: int | None = None):
+    """A Waitress server for the app (not yet serving), on HAVEN_HOST and PORT unless
+    given, that closes connections whose request takes over REQUEST_SECONDS to arrive."""
+    return DeadlineServer(
+        wsgi_app(bolt, settings.slack_signing_secret),
+        host=settings.host if host is None else host,
+        port=settings.port if port is None else port, threads=THREADS,
+        max_request_body_size=MAX_BODY_BYTES, ident="haven", connection_limit=CONNECTIONS,
+        channel_timeout=IDLE_SECONDS, cleanup_interval=MAINTENANCE_SECONDS,
+        asyncore_use_poll=True)
 
-    return create_server(wsgi_app(bolt, settings.slack_signing_secret), host=host,
-                         port=settings.port if port is None else port,
-                         threads=THREADS, max_request_body_size=MAX_BODY_BYTES, ident="haven")
+
+class DeadlineChannel(HTTPChannel):
+    """A connection that notes when the request being read began to arrive."""
+
+    def received(self, data: bytes) -> bool:
+        """Waitress's parsing, then the arrival time of a request still incomplete."""
+        result = super().received(data)
+        if self.request is not None and not hasattr(self.request, "arriving_since"):
+            self.request.arriving_since = time.time()
+        return result
+
+
+class DeadlineServer(TcpWSGIServer):
+    """Waitress's TCP server whose maintenance also closes each connection whose request
+    has been arriving for over REQUEST_SECONDS (Slack gives up after three)."""
+
+    channel_class = DeadlineChannel
+
+    def maintenance(self, now: float) -> None:
+        """Close idle connections (Waitress) and those too slow to send a request."""
+        super().maintenance(now)
+        cutoff = now - REQUEST_SECONDS
+        for channel in self.active_channels.values():
+            if getattr(channel.request, "arriving_since", now) < cutoff:
+                channel.will_close = True
 
 
 def serve(settings: Settings) -> None:
     """Run Haven until SIGTERM or SIGINT; then stop taking events, finish what was acked,
-    and return (a second signal exits at once)."""
+    and return (a second signal exits at once). Raises :class:`StartError` if it cannot
+    start."""
     haven, bolt = prepare(settings)
+    if not settings.socket_mode:
+        allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
+    listener = listen(settings, bolt)
     stop = threading.Event()
     stop_on_signals(stop)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1`: every thread's stack, for operators
@@ -133,20 +225,49 @@ def serve(settings: Settings) -> None:
                                name="haven-sweep", daemon=True)
     sweeper.start()
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         log.info("Socket Mode")
-        handler = SocketModeHandler(bolt, settings.slack_app_token)
-        handler.connect()
         stop.wait()
-        handler.close()
+        listener.close()
     else:
-        server = make_server(settings, bolt)
-        log.info("listening on http://%s:%s%s", server.effective_host, server.effective_port,
-                 EVENTS_PATH)
-        run_until(server, stop)
-        drain(server)
+        log.info("listening on http://%s:%s%s", listener.effective_host,
+                 listener.effective_port, EVENTS_PATH)
+        run_until(listener, stop)
+        drain(listener)
     shut_down(haven, bolt, sweeper)
+
+
+def allow_open_files(count: int) -> None:
+    """Raise this process's limit on open files to ``count`` where the system allows it
+    (it is often 1,024, fewer than CONNECTIONS and Haven's own files together)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def listen(settings: Settings, bolt: App):
+    """The HTTP server, bound; or the Socket Mode connection, open. Raises
+    :class:`StartError` if the port is taken or Slack refuses the app-level token."""
+    if not settings.socket_mode:
+        try:
+            return make_server(settings, bolt)
+        except OSError as error:
+            raise StartError(f"cannot listen on {settings.host}:{settings.port} "
+                             f"({error.strerror}): set HAVEN_HOST or PORT") from None
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bolt, settings.slack_app_token)
+    try:
+        handler.connect()
+    except SlackApiError as error:
+        raise StartError(f"Slack refused SLACK_APP_TOKEN "
+                         f"({error.response.get('error', 'no reason given')}). {GET_TOKENS}"
+                         ) from None
+    except (OSError, SlackClientError) as error:
+        raise StartError(f"cannot reach Slack's Socket Mode ({_reason(error)})") from None
+    return handler
 
 
 def stop_on_signals(stop: threading.Event) -> None:
@@ -189,9 +310,10 @@ def drain(server, seconds: float = DRAIN_SECONDS) -> None:
 def shut_down(haven: Haven, bolt: App, sweeper: threading.Thread) -> None:
     """After the last request: finish the listeners Bolt runs after the ack, then the jobs
     of this process (with HAVEN_QUEUE_URL the jobs wait in Redis instead), let the sweep
-    finish its round, close the database."""
+    finish its round, compact if asked, close the database."""
     bolt.listener_runner.listener_executor.shutdown(wait=True)
     haven.jobs.shutdown()
     sweeper.join()
+    haven.compact_if_due()  # one a last withdrawal asked for
     haven.engine.dispose()
     log.info("stopped")

@@ -10,18 +10,19 @@ import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bot import blocks
 from bot.admin import AdminWork, Reply
 from bot.casework import CaseWork, timestamp
 from bot.config import Settings
 from bot.files import fetch_image
-from bot.i18n import DEFAULT_LANGUAGE, Texts, language_of
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts, language_of
 from bot.images import ImageRejected, dictionary_for, judge
 from bot.jobs import jobs_for
 from bot.notify import SlackGateway, UserCache, make_client, reason
@@ -29,7 +30,13 @@ from bot.pipeline import Message, affected_people, flagged_categories, message_f
 from bot.storage import queries as q
 from bot.storage import sealing
 from bot.storage.crypto import Vault
-from bot.storage.db import compact, remember_enterprise, session_scope, through_outages
+from bot.storage.db import (
+    compact,
+    lock_wait,
+    remember_enterprise,
+    session_scope,
+    through_outages,
+)
 from bot.storage.installations import SealedInstallationStore
 from bot.storage.models import Flag, Notice
 from classifier.model import Result
@@ -37,6 +44,10 @@ from classifier.model import Result
 log = logging.getLogger(__name__)
 
 __all__ = ["Haven", "Reply", "metadata_of"]
+#: How long work before Slack's ack waits for a lock another connection holds: Slack waits
+#: three seconds in all, and a command takes up to two more to answer in the ack.
+REQUEST_LOCK_SECONDS = 0.5
+COMPACT_RETRY_SECONDS = 10  # after readers kept a compaction from finishing
 _MENTIONS = re.compile(r"<@[UW][A-Z0-9]{2,20}(?:\|[^>]*)?>")  # no names in training data
 
 
@@ -69,6 +80,8 @@ class Haven(CaseWork, AdminWork):
         self.installations = SealedInstallationStore(settings.slack_client_id, engine,
                                                      self.vault) if settings.oauth else None
         self._enterprises: dict[str, str] = {}
+        self._compaction_due = threading.Event()
+        self._compact_after = 0.0  # monotonic time before which compaction is not retried
         try:  # the Grid orgs of workspaces seen before
             with session_scope(engine) as session:
                 known = q.settings_named(session, key="enterprise_id")
@@ -99,18 +112,58 @@ class Haven(CaseWork, AdminWork):
     # -- workspaces ---------------------------------------------------------------------
     def note_enterprise(self, team_id: str, enterprise_id: str) -> None:
         """Remember a workspace's Enterprise Grid org (to find an org-wide install's token
-        for work that runs outside a request, such as the sweep)."""
+        for work that runs outside a request, such as the sweep). In a request: a busy
+        database leaves it to the next one."""
         if self._enterprises.get(team_id) != enterprise_id:
             remember_enterprise(team_id, enterprise_id)
-            with session_scope(self.engine) as session:
-                q.set_setting(session, team_id=team_id, key="enterprise_id",
-                              value=enterprise_id)
+            try:
+                with session_scope(self.engine) as session, \
+                        lock_wait(session, REQUEST_LOCK_SECONDS):
+                    q.set_setting(session, team_id=team_id, key="enterprise_id",
+                                  value=enterprise_id)
+            except OperationalError:
+                return
             self._enterprises[team_id] = enterprise_id
 
-    def first_sight(self, key: str, team_id: str) -> bool:
-        """False for a signed request already taken (a replay), on any instance."""
-        with session_scope(self.engine) as session:
-            return q.first_sight(session, key=key, team_id=team_id)
+    def first_sight(self, key: str, team_id: str) -> bool | None:
+        """False for a signed request already taken (a replay), on any instance; None if
+        the database could not record it within REQUEST_LOCK_SECONDS (another connection
+        holds the write lock, or the database is down)."""
+        try:
+            with session_scope(self.engine) as session, \
+                    lock_wait(session, REQUEST_LOCK_SECONDS):
+                return q.first_sight(session, key=key, team_id=team_id)
+        except OperationalError as error:
+            log.warning("replay guard: database busy (%s): request not taken",
+                        type(error.orig).__name__)
+            return None
+
+    def busy_text(self, team_id: str) -> str:
+        """'Not taken, try again', in the workspace's language (English if the database
+        cannot say within REQUEST_LOCK_SECONDS)."""
+        try:
+            with session_scope(self.engine) as session, \
+                    lock_wait(session, REQUEST_LOCK_SECONDS):
+                language = q.get_setting(session, team_id=team_id, key="language")
+        except SQLAlchemyError:
+            language = None
+        return Texts(language if language in LANGUAGES else DEFAULT_LANGUAGE)("common.busy")
+
+    # -- maintenance ----------------------------------------------------------------------
+    def compact_soon(self) -> None:
+        """Ask the maintenance thread to compact the database (see :func:`compact`): never
+        in a request or a job, since on SQLite it holds the write lock."""
+        self._compaction_due.set()
+
+    def compact_if_due(self) -> None:
+        """Compact if a purge or withdrawal asked for it (the maintenance thread's work);
+        if readers kept it from finishing, again in COMPACT_RETRY_SECONDS."""
+        if not self._compaction_due.is_set() or time.monotonic() < self._compact_after:
+            return
+        self._compaction_due.clear()
+        if not compact(self.engine):
+            self._compaction_due.set()
+            self._compact_after = time.monotonic() + COMPACT_RETRY_SECONDS
 
     def client_for(self, team_id: str):
         """A Web API client with the workspace's own bot token (from its installation), or
@@ -579,7 +632,7 @@ class Haven(CaseWork, AdminWork):
             erased = q.purge(session)
         if sum(erased.values()):
             log.info("retention: erased %s", ", ".join(f"{n} {k}" for k, n in erased.items()))
-            compact(self.engine)  # no copy of erased evidence stays behind on disk
+            self.compact_soon()  # no copy of erased evidence stays behind on disk
         gateways: dict[str, SlackGateway | None] = {}
 
         def for_team(team_id: str) -> SlackGateway | None:

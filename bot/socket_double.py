@@ -56,6 +56,10 @@ class SocketModeDouble:
                                 "retry_attempt": 0, "retry_reason": ""}).encode(), 0x1)
         return envelope_id
 
+    def send_raw(self, envelope: str) -> None:
+        """Push a text frame as is (for envelopes ``json.dumps`` could not write)."""
+        self._frame(envelope.encode(), 0x1)
+
     def ack_for(self, envelope_id: str, timeout: float = 10) -> dict | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -31,6 +31,8 @@ def settings(tmp_path, **env):
     ({"SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
     ({"PORT": "eighty"}, "PORT"),
     ({"PORT": "70000"}, "PORT"),
+    ({"HAVEN_HOST": "haven.example.com"}, "HAVEN_HOST"),
+    ({"HAVEN_HOST": "0.0.0.0:3000"}, "HAVEN_HOST"),
     ({"DATABASE_URL": "haven.db"}, "DATABASE_URL"),
     ({"HAVEN_ENCRYPTION_KEY": "not-a-key"}, "HAVEN_ENCRYPTION_KEY"),
     ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
@@ -44,6 +46,8 @@ def test_a_bad_setting_is_named(tmp_path, env, named):
 def test_defaults_and_secrets_stay_out_of_repr(tmp_path):
     s = settings(tmp_path)
     assert s.slack_api_url == "https://slack.com/api/" and s.port == 3000
+    assert s.host == "127.0.0.1"  # this machine only, unless HAVEN_HOST says otherwise
+    assert settings(tmp_path, HAVEN_HOST="0.0.0.0").host == "0.0.0.0"
     assert not s.socket_mode and s.log_level == "INFO"
     assert "xoxb" not in repr(s) and "s3cr3t" not in repr(s)
     assert settings(tmp_path, SLACK_APP_TOKEN="xapp-1-abc").socket_mode

@@ -60,6 +60,46 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
         output = process.communicate(timeout=10)[0]
     assert "now watches" not in output and BOT_TOKEN not in output
     assert "created the key file" in output
+    assert f"listening on http://127.0.0.1:{port}/" in output  # this machine only, by default
+
+
+def serve_once(tmp_path, **settings: str) -> subprocess.CompletedProcess:
+    """`haven serve` with these settings, expected to stop by itself."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
+    env.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "PORT": str(free_port()), "PYTHONPATH": str(ROOT),
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'haven.db'}", **settings})
+    return subprocess.run([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_line_and_exit_2(out: subprocess.CompletedProcess) -> str:
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and BOT_TOKEN not in out.stderr
+    return out.stderr.strip().splitlines()[-1]
+
+
+def test_serve_with_a_token_slack_refuses_says_so_and_exits_2(tmp_path, double):
+    line = one_line_and_exit_2(serve_once(tmp_path, SLACK_API_URL=double.api_url,
+                                          SLACK_BOT_TOKEN="xoxb-revoked-token"))
+    assert line.startswith("haven: Slack refused SLACK_BOT_TOKEN (invalid_auth)")
+
+
+def test_serve_with_slack_unreachable_says_so_and_exits_2(tmp_path):
+    line = one_line_and_exit_2(serve_once(tmp_path,
+                                          SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/"))
+    assert line.startswith("haven: cannot reach Slack at http://127.0.0.1:")
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits_2(tmp_path, double):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_and_exit_2(serve_once(tmp_path, SLACK_API_URL=double.api_url,
+                                              PORT=str(port)))
+    assert line == f"haven: cannot listen on 127.0.0.1:{port} (Address already in use): " \
+                   "set HAVEN_HOST or PORT"
 
 
 def test_migrate_creates_the_schema(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,11 @@ ERASED_TABLES = (Evidence, EvidenceFile, Flag, Notice, Feedback, Case, CaseMessa
 #: waiting VACUUM FULL holds up every later query on that table; Slack waits three seconds)
 LOCK_TIMEOUT = "1s"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
+#: How long a SQLite statement waits for another connection's write lock, unless
+#: :func:`lock_wait` says otherwise (jobs and the sweep can wait; a request cannot).
+SQLITE_BUSY_SECONDS = 30
+#: compact's wait on SQLite: its checkpoint holds the write lock while it waits for readers
+COMPACT_WAIT_SECONDS = 0.2
 
 
 def make_engine(url: str) -> Engine:
@@ -49,7 +55,8 @@ def make_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": SQLITE_BUSY_SECONDS},
                                hide_parameters=True)
     else:
         engine = create_engine(url, connect_args={"check_same_thread": False},
@@ -78,22 +85,53 @@ def psycopg_url(url: str) -> str:
 
 
 def compact(engine: Engine) -> bool:
-    """After a purge, leave no erased bytes in the database files. With secure_delete the
-    pages are zeroed, but their old versions still sit in SQLite's write-ahead log until a
-    checkpoint copies them back and truncates it; VACUUM then drops any free pages. False
-    if a reader kept the log from being emptied (run again when Haven is idle).
-    PostgreSQL keeps the old versions of rows in the table until they are vacuumed:
-    see :func:`_rewrite_tables`."""
+    """After a purge, leave no erased bytes in the database files. SQLite's secure_delete
+    has zeroed the erased cells and freed pages, but their old versions may still sit in
+    the write-ahead log, until a checkpoint copies the pages back and truncates the log.
+    (No VACUUM: it would only shrink the file, holding the write lock for seconds on a
+    large one.) False if a reader kept the log from being emptied within
+    COMPACT_WAIT_SECONDS (run again later). PostgreSQL keeps the old versions of rows in
+    the table until they are vacuumed: see :func:`_rewrite_tables`. Slow on PostgreSQL and
+    holding the write lock on SQLite: for the maintenance thread or the command line, not
+    for a request or a job."""
     if engine.dialect.name == "postgresql":
         return _rewrite_tables(engine)
     if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
         return True
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        if connection.exec_driver_sql("PRAGMA freelist_count").scalar():
-            connection.exec_driver_sql("VACUUM")
-        busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        raw = connection.connection.dbapi_connection
+        raw.execute(f"PRAGMA busy_timeout = {int(COMPACT_WAIT_SECONDS * 1000)}")
+        try:
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # another writer held the lock throughout
+            busy = True
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
     return not busy
+
+
+@contextmanager
+def lock_wait(session: Session, seconds: float):
+    """Within the block, a statement of ``session`` that needs a lock another connection
+    holds waits at most ``seconds``, then raises OperationalError (instead of SQLite's
+    SQLITE_BUSY_SECONDS, or PostgreSQL's wait without end). For the work before Slack's
+    three-second ack."""
+    connection = session.connection()
+    millis = max(1, int(seconds * 1000))
+    if connection.dialect.name == "postgresql":  # ends with the transaction
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{millis}ms'")
+        yield
+        return
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # on the driver's connection: the session may be failed by the time this is undone
+    raw = connection.connection.dbapi_connection
+    raw.execute(f"PRAGMA busy_timeout = {millis}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
 
 
 def _rewrite_tables(engine: Engine) -> bool:
