@@ -312,7 +312,9 @@ def test_rate_limits_and_server_errors_are_retried(local):
     assert len(local.double.calls_to("chat.postMessage")) == 2
 
 
-def test_a_failed_notice_keeps_the_flag_and_is_sent_by_the_recovery_sweep(local):
+def test_a_failed_notice_keeps_the_flag_and_is_sent_by_the_recovery_sweep(local, clock):
+    from datetime import timedelta
+
     set_up(local)
     local.double.fail("conversations.open", times=1, status=200, error="fatal_error")
     local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
@@ -321,6 +323,7 @@ def test_a_failed_notice_keeps_the_flag_and_is_sent_by_the_recovery_sweep(local)
     assert local.double.dms_to(TARGET) == [] and len(rows(local, Flag)) == 1
     from bot.server import recover
 
+    clock.offset = timedelta(seconds=31)  # the first retry waits 30 s
     recover(local.haven, local.bolt)
     assert len(local.double.dms_to(TARGET)) == 1
     assert rows(local, Notice)[0].status == "sent"

@@ -22,8 +22,13 @@ def open_home(local, user: str) -> dict:
     before = len(local.double.homes)
     local.player.event({"type": "app_home_opened", "user": user, "tab": "home",
                         "channel": "D0HOME"})
-    assert wait_for(lambda: len(local.double.homes) > before)
-    return {**local.double.homes[-1]["view"], "id": "V0HOME"}
+
+    def theirs() -> list[dict]:
+        return [h for h in local.double.homes[before:] if h["user_id"] == user]
+
+    assert wait_for(theirs)
+    local.haven.jobs.join(10)  # a refresh still running would publish after ours
+    return {**theirs()[-1]["view"], "id": "V0HOME"}
 
 
 def settings(local) -> dict[str, str]:
