@@ -106,12 +106,13 @@ class StartError(RuntimeError):
 
 
 def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
-    """Check Slack, migrate the database, load the model, build the app."""
+    """Migrate the database (refusing keys that cannot open its data), check Slack, load
+    the model, build the app."""
     client = make_client(None if settings.oauth else settings.slack_bot_token,
                          settings.slack_api_url)
-    check_slack(settings, client)
     engine = make_engine(settings.database_url)
     migrate(engine, Vault(settings.encryption_keys))  # refuses keys that cannot open the data
+    check_slack(settings, client)
     haven = Haven(settings, engine, model_loader=model_loader)
     log.info("model %s loaded (threshold %.2f)", haven.model.card.get("name"),
              haven.model.threshold)
@@ -121,8 +122,12 @@ def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
 def check_slack(settings: Settings, client: WebClient) -> None:
     """``auth.test``, once at start: raise :class:`StartError` if Slack refuses the bot token
     or cannot be reached. (With OAuth there is no one token: any answer will do.)"""
+    quiet = logging.getLogger("haven.start")  # the one line below says it all
+    quiet.propagate, quiet.disabled = False, True
+    checker = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                        logger=quiet, retry_handlers=client.retry_handlers)
     try:
-        client.auth_test()
+        checker.auth_test()
     except SlackApiError as error:
         if not settings.oauth:
             raise StartError(f"Slack refused SLACK_BOT_TOKEN "
