@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot import blocks
 from bot.i18n import DEFAULT_LANGUAGE, Texts
@@ -386,11 +387,28 @@ class CaseWork:
         except Exception as error:
             log.warning("relay message of case %s not delivered: %s", case.id, _reason(error))
             return False
-        with session_scope(self.engine) as session:
-            row = session.get(CaseMessage, message.id)
-            if row is not None:
-                row.posted = _where(channel, ts)
+        if not self._record_posted(message.id, _where(channel, ts)):
+            # the report was withdrawn while this was on its way: Haven's copy goes too
+            with session_scope(self.engine) as session:
+                q.retract(session, team_id=case.team_id, posted=_where(channel, ts),
+                          kind="delete")
+            self.retract(lambda team: gateway if team == case.team_id else None,
+                         team_id=case.team_id)
+            return False
+        return True
+
+    def _record_posted(self, message_id: int, where: str) -> bool:
+        """Where a relay message went; False when it was erased meanwhile (a withdrawal,
+        which locks the case's messages while it erases them)."""
+        try:
+            with session_scope(self.engine) as session:
+                row = session.get(CaseMessage, message_id, with_for_update=True)
+                if row is None:
+                    return False
+                row.posted = where
                 session.add(row)
+        except StaleDataError:  # erased between reading and writing
+            return False
         return True
 
     def resend_relay(self, gateway_for) -> int:

@@ -114,3 +114,16 @@ def test_a_retraction_slack_keeps_refusing_is_retried_not_dropped(local, clock):
     assert rows(local, Retraction) == []
     assert HURTFUL not in json.dumps(local.double.dms_to(CONFIDANT))
     assert case_dm["ts"] in [m["ts"] for m in local.double.dms_to(CONFIDANT)]
+
+
+def test_a_relay_message_on_its_way_during_a_withdrawal_does_not_stay_behind(local):
+    case_dm = report(local)
+    confirmation = last_dm(local, TARGET, "was sent to")
+    local.double.slow("chat.postMessage", 2)  # the relay message is still on its way ...
+    write(local, CONFIDANT, case_dm, blocks.REPLY_BUTTON, "Can we talk on Friday?")
+    local.player.click(TARGET, confirmation, blocks.WITHDRAW_BUTTON)  # ... when she withdraws
+    assert wait_for(lambda: rows(local, Case)[0].status == "withdrawn")
+    assert wait_for(lambda: any("Can we talk" in json.dumps(m) for m in local.double.deleted),
+                    timeout=15)
+    assert "Can we talk" not in json.dumps(local.double.dms_to(TARGET))
+    assert rows(local, CaseMessage) == [] and rows(local, Retraction) == []

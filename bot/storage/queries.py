@@ -872,8 +872,10 @@ def withdraw_case(session: Session, *, team_id: str, case_id: int) -> list[str]:
         raise LookupError(f"no case {case_id} in this workspace")
     if case.status in GONE:
         return []
+    # locked: a relay message being sent right now records where it went only after this
+    # erasure, finds itself gone, and retracts its copy (casework._record_posted)
     posted = [m.posted for m in session.exec(select(CaseMessage).where(
-        CaseMessage.case_id == case.id).order_by(CaseMessage.id)) if m.posted]
+        CaseMessage.case_id == case.id).order_by(CaseMessage.id).with_for_update()) if m.posted]
     now = utcnow()
     delivered = bool(case.confidant_id and case.delivered_at)
     if case.confidant_dm and delivered:  # the case DM no longer quotes anything
