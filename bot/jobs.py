@@ -316,6 +316,18 @@ def _worker_class():
                 except Exception as error:  # one missed beat; the next may get through
                     log.warning("heartbeat failed: %s", type(error).__name__)
 
+        def subscribe(self):
+            # RQ listens for its commands on a thread that waits 60 s per read, and closing
+            # its connection at shutdown waits for that read: SIGTERM then took up to a
+            # minute. Reads of a second keep a warm shutdown prompt.
+            self.log.info("Worker %s: subscribing to channel %s", self.name,
+                          self.pubsub_channel_name)
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=1, daemon=True,
+                exception_handler=getattr(self, "_pubsub_exception_handler", None))
+
         def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
             # Alive while heartbeats come; three missed, and the job is another's to retry.
             return 3 * self.job_monitoring_interval
