@@ -83,7 +83,7 @@ def test_confidants_unwatch_and_status(local):
     assert f"<#{GENERAL}>" in status and f"<@{CONFIDANT}>" in status
     assert "/haven stats" in status and "flags," not in status  # no live counts
     assert "no longer offered" in command(local, ADMIN, f"confidant remove <@{CONFIDANT}|x>")
-    assert "no longer reads" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
+    assert "no longer watches" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
     assert "none yet" in command(local, ADMIN, "status")
 
 
