@@ -18,7 +18,8 @@ MODAL_TITLES = ("report.title", "relay.title", "notes.title", "close.title", "ho
                 "home.channel_title", "home.roster_title")
 #: Button labels (75 characters at most).
 BUTTONS = ("notice.report", "notice.dismiss", "notice.keep_example", "notice.no_example",
-           "mine.erase", "home.previous", "home.next", "case.acknowledge", "case.reply", "case.notes",
+           "mine.erase", "home.previous", "home.next", "case.acknowledge", "case.reply",
+           "case.notes",
            "case.close", "mine.write", "mine.export", "mine.withdraw", "relay.answer",
            "home.contact", "home.edit", "home.settings", "home.add_confidant", "home.remove")
 
