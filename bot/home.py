@@ -72,7 +72,7 @@ def _page(items: list, page: int, section: str, _: Texts) -> tuple[list, list]:
         return shown, []
     first = page * PAGE + 1
     nav = [ContextBlock(elements=[MarkdownTextObject(text=_(
-        "home.page", first=first, last=first + len(shown) - 1, total=len(items)))])]
+        "home.page_" + section, first=first, last=first + len(shown) - 1, total=len(items)))])]
     buttons = [ButtonElement(text=_("home." + word), action_id=blocks.HOME_PAGE_BUTTON,
                              value=f"{section}:{to}")
                for word, to in (("previous", page - 1), ("next", page + 1)) if 0 <= to < pages]
