@@ -490,7 +490,8 @@ def _bars(ax, positions: list[float], counts: list[Count], measure: str, width: 
                          color="#333333")
 
 
-def _legend(ax, series: dict[str, list[Count]], _: Texts) -> None:
+def _legend(figure, series: dict[str, list[Count]], _: Texts) -> None:
+    """Below the chart, across its width: beside it, it would squeeze the bars."""
     from matplotlib.patches import Patch
 
     handles = [Patch(color=COLOURS[m], label=_(f"figures.measure.{m}")) for m in series]
@@ -498,8 +499,8 @@ def _legend(ax, series: dict[str, list[Count]], _: Texts) -> None:
     handles += [Patch(facecolor="white", edgecolor="#555555", hatch=HATCHES[state][0],
                       label=_(f"figures.chart.{state}", min=MIN_COUNT, max=MIN_COUNT - 1))
                 for state in (SMALL, HIDDEN) if state in states]
-    ax.legend(handles=handles, fontsize=FONT - 1, frameon=False, loc="upper left",
-              bbox_to_anchor=(1.01, 1))
+    figure.legend(handles=handles, fontsize=FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=2)
 
 
 def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Texts, *,
@@ -511,7 +512,7 @@ def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Text
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "haven",
                                 "font.size": FONT, "hatch.linewidth": 0.8}):
-        figure = Figure(figsize=(8, 4.6 if horizontal else 4.2), layout="constrained")
+        figure = Figure(figsize=(8, 5.2 if horizontal else 4.4), layout="constrained")
         FigureCanvasAgg(figure)  # no pyplot: no global state, no GUI backend
         ax = figure.subplots()
         width = 0.8 / len(series)
@@ -520,7 +521,7 @@ def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Text
             _bars(ax, [i + offset for i in range(len(labels))], counts, measure, width,
                   horizontal)
         _axes(ax, _(f"figures.chart.{name}"), labels, _("figures.chart.count"), horizontal)
-        _legend(ax, series, _)
+        _legend(figure, series, _)
         return _svg(figure, name)
 
 
