@@ -264,6 +264,19 @@ def test_the_workspace_default_language_applies_to_people_without_a_known_locale
     assert "Haven zag" in notice["text"]
 
 
+def test_an_english_slack_locale_gets_the_workspaces_dutch(local):
+    """Slack has no Dutch interface: Dutch employees run it in English (en-GB, en-US)."""
+    set_up(local)
+    local.double.workspace.users[TARGET]["locale"] = "en-GB"
+    local.double.workspace.users[CONFIDANT]["locale"] = "en-US"
+    assert "Nederlands" in command(local, ADMIN, "language nl")
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
+    notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
+    shown = render.blocks(notice["blocks"])
+    assert "Haven zag" in notice["text"] and "[ Laat maar ]" in shown
+    assert "„" not in shown or "”" in shown
+
+
 def test_admins_watch_and_stop_watching_a_channel_from_the_home(local):
     from bot.demo import TEAM_CHANNEL
 
