@@ -383,7 +383,11 @@ class AdminWork:
                  nudge=_("cmd.on" if self.setting(team_id, "nudge") == "on" else "cmd.off"),
                  flag_days=self.setting(team_id, "flag_retention_days", "30"),
                  case_months=self.setting(team_id, "case_retention_months", "12"),
-                 language=self.setting(team_id, "language", "en"))
+                 language=_("home.language_" + self._language(team_id)))
+
+    def _language(self, team_id: str) -> str:
+        language = self.setting(team_id, "language", "en")
+        return language if language in LANGUAGES else "en"
 
     def _stats(self, gateway, _: Texts, team_id, user_id, args) -> Reply:
         from bot.figures import stats_text

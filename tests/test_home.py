@@ -122,6 +122,7 @@ def test_the_next_page_of_a_list_is_published_on_request(local):
 
 def test_a_person_chooses_their_own_language_in_the_home(local):
     assert "Nederlands" in command(local, ADMIN, "language nl")
+    assert "*Taal van de werkruimte:* Nederlands" in command(local, ADMIN, "status")
     view = open_home(local, TARGET)  # an en-US Slack: the workspace's Dutch wins
     assert "Jouw taal" in render.view(view)
     before = len(local.double.homes)
