@@ -383,9 +383,9 @@ class AdminWork:
                  nudge=_("cmd.on" if self.setting(team_id, "nudge") == "on" else "cmd.off"),
                  flag_days=self.setting(team_id, "flag_retention_days", "30"),
                  case_months=self.setting(team_id, "case_retention_months", "12"),
-                 language=_("home.language_" + self._language(team_id)))
+                 language=_("home.language_" + self._workspace_language(team_id)))
 
-    def _language(self, team_id: str) -> str:
+    def _workspace_language(self, team_id: str) -> str:
         language = self.setting(team_id, "language", "en")
         return language if language in LANGUAGES else "en"
 
