@@ -231,7 +231,7 @@ def test_not_hurtful_to_me_says_what_is_kept_and_keeps_no_example_unless_allowed
     asked = copy.deepcopy(asked)  # the double updates the message in place
     shown = render.blocks(asked["blocks"])
     assert "Nothing more happens" not in shown
-    assert "for 30 days" in shown and "nobody sees it unless you report it" in shown
+    assert "for 30 days" in shown and "nobody sees it unless the message is reported" in shown
     assert "[ Keep it as an example ]  [ Don't keep it ]" in shown
     assert rows(local, Example) == []  # nothing kept before the person says so
     local.player.click(TARGET, asked, NO_EXAMPLE_BUTTON)
