@@ -151,7 +151,7 @@ def admin_section(_: Texts, *, channels: list, roster: list[blocks.RosterEntry],
     shown, nav = _page(channels, page, "channels", _)
     for channel in shown:
         line = _("home.channel_line", channel=f"<#{channel.channel_id}>",
-                 threshold=f"{channel.threshold or threshold:.2f}",
+                 threshold=_.decimal(channel.threshold or threshold),
                  shadow=_("cmd.on" if channel.shadow else "cmd.off"),
                  group=blocks.escape(channel.group) or "—")
         out.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=ButtonElement(
@@ -246,7 +246,7 @@ def settings_modal(_: Texts, *, threshold: float, categories: list[str], nudge: 
                 submit=_("notes.save"), close=_("common.cancel"), blocks=[
         InputBlock(block_id=S_THRESHOLD, label=_("home.threshold"), hint=_("home.threshold_hint"),
                    element=PlainTextInputElement(action_id=S_THRESHOLD, max_length=5,
-                                                 initial_value=f"{threshold:.2f}")),
+                                                 initial_value=_.decimal(threshold))),
         InputBlock(block_id=S_CATEGORIES, label=_("home.categories"), optional=True,
                    element=CheckboxesElement(action_id=S_CATEGORIES, options=cats,
                                              initial_options=chosen or None)),
@@ -290,7 +290,7 @@ def channel_modal(_: Texts, *, channel_id: str | None, threshold: float | None =
         InputBlock(block_id=C_THRESHOLD, label=_("home.threshold"), optional=True,
                    hint=_("home.channel_threshold_hint"), element=PlainTextInputElement(
                        action_id=C_THRESHOLD, max_length=5,
-                       initial_value=f"{threshold:.2f}" if threshold else None)),
+                       initial_value=_.decimal(threshold) if threshold else None)),
         InputBlock(block_id=C_SHADOW, label=_("home.shadow"), hint=_("home.shadow_hint"),
                    element=RadioButtonsElement(action_id=C_SHADOW, options=onoff,
                                                initial_option=onoff[0 if shadow else 1])),

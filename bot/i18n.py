@@ -81,3 +81,8 @@ class Texts:
 
     def __call__(self, key: str, /, **values) -> str:
         return t(self.language, key, **values)
+
+    def decimal(self, value: float, digits: int = 2) -> str:
+        """A number as this language writes it: 0.70 in English, 0,70 in Dutch."""
+        text = f"{value:.{digits}f}"
+        return text.replace(".", ",") if self.language == "nl" else text

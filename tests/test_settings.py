@@ -277,6 +277,15 @@ def test_an_english_slack_locale_gets_the_workspaces_dutch(local):
     assert "„" not in shown or "”" in shown
 
 
+def test_dutch_admins_read_and_write_decimal_commas(local):
+    set_up(local)
+    assert "Nederlands" in command(local, ADMIN, "language nl")
+    local.double.workspace.users[ADMIN]["locale"] = "en-US"  # as Dutch admins' Slack is
+    assert "0,70" in command(local, ADMIN, "threshold 0,7")
+    assert "tussen 0,05 en 0,99" in command(local, ADMIN, "threshold 7")
+    assert "*Drempel:* 0,70" in command(local, ADMIN, "status")
+
+
 def test_admins_watch_and_stop_watching_a_channel_from_the_home(local):
     from bot.demo import TEAM_CHANNEL
 
