@@ -610,6 +610,9 @@ def _html_charts(figures: Figures, _: Texts) -> list[str]:
         table = figures.tables[dimension]
         labels = [_month_name(v, _, with_year=False, short=True) if short
                   else _label(dimension, v, figures, _) for v, _counts in table.rows]
+        if short and figures.incomplete_month:  # the running month, under its bars
+            labels = [label + "\n" + _("figures.incomplete_month") if v == figures.incomplete_month
+                      else label for label, (v, _counts) in zip(labels, table.rows, strict=True)]
         title = _(f"figures.chart.{dimension}")
         svg = _chart(dimension, labels, {m: table.column(m) for m in measures}, _,
                      horizontal=not short)

@@ -273,6 +273,8 @@ def test_an_unfinished_year_is_marked_and_lists_no_month_to_come(engine):
         markdown = render_markdown(figures, language)
         assert md_row(markdown, running)
         assert through in markdown and ("July" not in markdown and "juli" not in markdown)
+    page = render_html(figures, "nl")
+    assert "(loopt nog)</text>" in page  # under the running month's bars too
     finished = render_markdown(year(engine), "en")
     assert "so far" not in finished and "| December |" in finished
 
