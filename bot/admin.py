@@ -133,9 +133,9 @@ class AdminWork:
                                     threshold=threshold):
                 return Reply(_("cmd.not_watching", channel=f"<#{channel_id}>"))
             return Reply(_("cmd.threshold_channel", channel=f"<#{channel_id}>",
-                           value=f"{threshold:.2f}"))
+                           value=_.decimal(threshold)))
         self._changed(team_id, user_id, "threshold", str(threshold))
-        return Reply(_("cmd.threshold_set", value=f"{threshold:.2f}"))
+        return Reply(_("cmd.threshold_set", value=_.decimal(threshold)))
 
     def _shadow(self, gateway, _: Texts, team_id, user_id, args) -> Reply:
         channel_id, _name = _channel_arg(args[:1])
@@ -368,7 +368,7 @@ class AdminWork:
         watched = ", ".join(_channel_summary(_, c) for c in channels) or _("cmd.none_yet")
         people = ", ".join(f"<@{c.user_id}> ({_('roster.' + c.kind)})" for c in roster) \
             or _("cmd.none_yet")
-        text = _("cmd.status", channels=watched, confidants=people, threshold=f"{default:.2f}",
+        text = _("cmd.status", channels=watched, confidants=people, threshold=_.decimal(default),
                  settings=self.settings_summary(_, team_id))
         if waiting or given_up or retractions:  # Slack was unreachable: what is still owed
             text += "\n" + _("cmd.delivery", waiting=waiting, given_up=given_up,
@@ -383,7 +383,11 @@ class AdminWork:
                  nudge=_("cmd.on" if self.setting(team_id, "nudge") == "on" else "cmd.off"),
                  flag_days=self.setting(team_id, "flag_retention_days", "30"),
                  case_months=self.setting(team_id, "case_retention_months", "12"),
-                 language=self.setting(team_id, "language", "en"))
+                 language=_("home.language_" + self._workspace_language(team_id)))
+
+    def _workspace_language(self, team_id: str) -> str:
+        language = self.setting(team_id, "language", "en")
+        return language if language in LANGUAGES else "en"
 
     def _stats(self, gateway, _: Texts, team_id, user_id, args) -> Reply:
         from bot.figures import stats_text
@@ -456,7 +460,7 @@ ADMIN_COMMANDS = {
 
 
 def _channel_summary(_: Texts, channel) -> str:
-    parts = [f"{channel.threshold:.2f}"] if channel.threshold else []
+    parts = [_.decimal(channel.threshold)] if channel.threshold else []
     if channel.shadow:
         parts.append(_("cmd.shadow_tag"))
     if channel.group:

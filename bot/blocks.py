@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -39,7 +40,9 @@ MAX_QUOTE_LINES = 40
 
 # Action ids, callback ids and block ids: the listeners match on these.
 REPORT_BUTTON = "haven_report_open"
-DISMISS_BUTTON = "haven_not_a_problem"
+DISMISS_BUTTON = "haven_not_a_problem"  # "Not hurtful to me" (the id stays: old notices)
+KEEP_EXAMPLE_BUTTON = "haven_keep_example"  # after it: may Haven learn from the text?
+NO_EXAMPLE_BUTTON = "haven_no_example"
 REPORT_SHORTCUT = "haven_report_message"
 BLOCK_IMAGE_SHORTCUT = "haven_block_image"
 REPORT_MODAL = "haven_report_submit"
@@ -57,6 +60,10 @@ CLOSE_BUTTON = "haven_case_close"
 WITHDRAW_BUTTON = "haven_case_withdraw"
 EXPORT_BUTTON = "haven_case_export"
 CONTACT_BUTTON = "haven_contact_confidant"
+CASE_MORE = "haven_case_more"  # the overflow menu: its options carry "<action id>:<case id>"
+HOME_PAGE_BUTTON = "haven_home_page"  # value "<list>:<page>"
+MY_LANGUAGE_SELECT = "haven_my_language"
+MAX_BUTTONS = 3  # buttons shown on a case; the rest go in the overflow menu
 REASSIGN_BUTTON, REASSIGN_MODAL = "haven_case_reassign", "haven_reassign_submit"
 RELAY_MODAL, RELAY_BLOCK, RELAY_INPUT = "haven_relay_submit", "relay", "relay_text"
 NOTES_MODAL, NOTE_ADD_BLOCK, NOTE_ADD_INPUT = "haven_notes_submit", "new_note", "new_note_text"
@@ -191,8 +198,10 @@ def _image_lines(bundle: dict, _: Texts) -> list[SectionBlock]:
 
 
 # -- the affected person --------------------------------------------------------------------
-def private_notice(_: Texts, *, flag_id: int, bundle: dict) -> tuple[str, list]:
-    """The DM to a person a flagged message (or image) was aimed at."""
+def private_notice(_: Texts, *, flag_id: int, bundle: dict,
+                   categories: str = "") -> tuple[str, list]:
+    """The DM to a person a flagged message (or image) was aimed at; a threat also says
+    where to get urgent help."""
     text = _("notice.title_image" if bundle.get("kind") == "image" else "notice.title")
     blocks = [
         section(_("notice.body", title=text, channel=f"<#{bundle['channel']}>",
@@ -200,20 +209,37 @@ def private_notice(_: Texts, *, flag_id: int, bundle: dict) -> tuple[str, list]:
         *_image_lines(bundle, _),
         section(quote_user_text(bundle.get("text", "")), verbatim=True),
         section(_("notice.next", link=_link(bundle.get("permalink"), _("notice.open")))),
-        ActionsBlock(block_id="notice_actions", elements=[
-            ButtonElement(text=_("notice.report"), action_id=REPORT_BUTTON,
-                          value=str(flag_id), style="primary"),
-            ButtonElement(text=_("notice.dismiss"), action_id=DISMISS_BUTTON,
-                          value=str(flag_id)),
-        ]),
     ]
+    if "threat" in categories.split(","):
+        blocks.append(_context(_("notice.urgent")))
+    blocks.append(ActionsBlock(block_id="notice_actions", elements=[
+        ButtonElement(text=_("notice.report"), action_id=REPORT_BUTTON,
+                      value=str(flag_id), style="primary"),
+        ButtonElement(text=_("notice.dismiss"), action_id=DISMISS_BUTTON, value=str(flag_id)),
+    ]))
     return text, blocks
 
 
-def notice_dismissed(_: Texts) -> tuple[str, list]:
-    """The notice after "Not a problem": thanks, and the door stays open."""
+def notice_dismissed(_: Texts, *, flag_id: int, days: int) -> tuple[str, list]:
+    """The notice after "Not hurtful to me": what Haven keeps, for how long, who sees it;
+    and the choice whether the text may serve as an example for the model."""
     text = _("notice.dismissed_title")
-    return text, [section(_("notice.dismissed", title=text))]
+    return text, [
+        section(_("notice.dismissed_ask", title=text, days=days)),
+        ActionsBlock(block_id="notice_example", elements=[
+            ButtonElement(text=_("notice.keep_example"), action_id=KEEP_EXAMPLE_BUTTON,
+                          value=str(flag_id)),
+            ButtonElement(text=_("notice.no_example"), action_id=NO_EXAMPLE_BUTTON,
+                          value=str(flag_id)),
+        ]),
+    ]
+
+
+def notice_example_answered(_: Texts, *, kept: bool, days: int) -> tuple[str, list]:
+    """The notice once the person said whether the text may be kept as an example."""
+    text = _("notice.dismissed_title")
+    key = "notice.dismissed_kept" if kept else "notice.dismissed_not_kept"
+    return text, [section(_(key, title=text, days=days))]
 
 
 def author_nudge(_: Texts) -> str:
@@ -318,6 +344,16 @@ def _reporter(case: CaseInfo, _: Texts) -> str:
     return f"<@{case.reporter_id}>" if case.reporter_id else _("case.the_reporter")
 
 
+def _at_most_three(buttons: list[ButtonElement], _: Texts, case_id: int) -> list:
+    """A case's buttons: the first ones as buttons, the rest in one overflow menu (Slack
+    allows an overflow no per-option confirmation: buttons that need one stay buttons)."""
+    if len(buttons) <= MAX_BUTTONS:
+        return buttons
+    shown, rest = buttons[:MAX_BUTTONS - 1], buttons[MAX_BUTTONS - 1:]
+    options = [Option(value=f"{b.action_id}:{case_id}", text=b.text.text) for b in rest]
+    return [*shown, OverflowMenuElement(action_id=CASE_MORE, options=options)]
+
+
 def confidant_buttons(case: CaseInfo, _: Texts) -> ActionsBlock | None:
     value = str(case.id)
     if case.status in {"closed", "withdrawn", "expired"}:
@@ -331,7 +367,8 @@ def confidant_buttons(case: CaseInfo, _: Texts) -> ActionsBlock | None:
         ButtonElement(text=_("case.notes"), action_id=NOTES_BUTTON, value=value),
         ButtonElement(text=_("case.close"), action_id=CLOSE_BUTTON, value=value),
     ]
-    return ActionsBlock(block_id=f"case_{case.id}", elements=buttons)
+    return ActionsBlock(block_id=f"case_{case.id}",
+                        elements=_at_most_three(buttons, _, case.id))
 
 
 def case_for_confidant(_: Texts, *, case: CaseInfo, bundle: dict, note: str | None,
@@ -402,6 +439,7 @@ def joint_case_intro(_: Texts, *, numbers: list[str]) -> tuple[str, list]:
 
 
 def reporter_buttons(case: CaseInfo, _: Texts) -> list[ButtonElement]:
+    """Write, export, withdraw: a closed case is erased rather than withdrawn."""
     value = str(case.id)
     buttons = []
     if case.status in {"open", "acknowledged"}:
@@ -409,11 +447,12 @@ def reporter_buttons(case: CaseInfo, _: Texts) -> list[ButtonElement]:
     if case.status not in {"withdrawn", "expired"}:
         buttons.append(ButtonElement(text=_("mine.export"), action_id=EXPORT_BUTTON,
                                      value=value))
+        word = "mine.erase" if case.status == "closed" else "mine.withdraw"
         buttons.append(ButtonElement(
-            text=_("mine.withdraw"), action_id=WITHDRAW_BUTTON, value=value, style="danger",
-            confirm=ConfirmObject(title=_("mine.withdraw_confirm_title"),
-                                  text=_("mine.withdraw_confirm"),
-                                  confirm=_("mine.withdraw"), deny=_("common.cancel"),
+            text=_(word), action_id=WITHDRAW_BUTTON, value=value, style="danger",
+            confirm=ConfirmObject(title=_(word + "_confirm_title"),
+                                  text=_(word + "_confirm"),
+                                  confirm=_(word), deny=_("common.cancel"),
                                   style="danger")))
     return buttons
 

@@ -137,7 +137,7 @@ def run(out=print) -> int:
             "is aimed at reports it to a confidant. Everything below runs through Haven's "
             "real HTTP endpoint with signed requests, against a local Slack double.")
         for command in (f"watch <#{GENERAL}|general>", f"confidant add <@{CONFIDANT}>"):
-            out(f"\n> Aisha types: /haven {command}")
+            out(f"\n> Aisha types: /haven {render.mrkdwn(command, names)}")
             show("Aisha (only she)", render.mrkdwn(answer(local, ADMIN, command), names))
         text = f"<@{TARGET}> nobody wants you on this team, just quit already"
         out(f"\n> Mark posts in #general: {render.mrkdwn(text, names)}")
@@ -176,6 +176,16 @@ def run(out=print) -> int:
     return 0
 
 
+def home_of(local: LocalHaven, user: str) -> dict | None:
+    """``user`` opens Haven's Home tab; the view Haven published for them."""
+    before = len(local.double.homes)
+    local.player.event({"type": "app_home_opened", "user": user, "tab": "home",
+                        "channel": "D0HOME"})
+    published = wait_for(lambda: [h for h in local.double.homes[before:]
+                                  if h["user_id"] == user])
+    return published[-1]["view"] if published else None
+
+
 def _casework(local: LocalHaven, show, out, case: dict) -> bool:
     """The confidant acknowledges, writes to the anonymous reporter, who answers; then the
     case is closed. Returns False when a step did not arrive."""
@@ -192,6 +202,11 @@ def _casework(local: LocalHaven, show, out, case: dict) -> bool:
             player.submit(user, double.views[-1]["view"], {
                 blocks.RELAY_BLOCK: {blocks.RELAY_INPUT: {"type": "plain_text_input",
                                                           "value": text}}})
+
+    def show_home(local: LocalHaven, user: str, action: str, who: str) -> None:
+        out(f"\n> {action}")
+        view = home_of(local, user)
+        show(who, render.view(view, names) if view else "!! no Home tab")
 
     out("\n> Ingrid presses [ Acknowledge ]")
     player.click(CONFIDANT, case, blocks.ACK_BUTTON)
@@ -212,7 +227,8 @@ def _casework(local: LocalHaven, show, out, case: dict) -> bool:
     if not answer_:
         return False
     show("Ingrid (Sanne stays \"the reporter\")", render.blocks(answer_[-1]["blocks"], names))
-    out("\n> After their talk, Ingrid presses [ Close ] and picks \"advice given\"")
+    show_home(local, CONFIDANT, "Ingrid opens Haven's Home tab", "Ingrid, in the Home tab")
+    out("\n> After their talk, Ingrid picks Close in the case's ⋯ menu, and \"advice given\"")
     player.click(CONFIDANT, case, blocks.CLOSE_BUTTON)
     opened = wait_for(lambda: double.views[-1]["view"].get("callback_id") == blocks.CLOSE_MODAL)
     if not opened:
@@ -223,6 +239,7 @@ def _casework(local: LocalHaven, show, out, case: dict) -> bool:
     if not closed:
         return False
     show("Sanne", render.blocks(closed[-1]["blocks"], names))
+    show_home(local, TARGET, "Sanne opens Haven's Home tab", "Sanne, in the Home tab")
     out("\n> Aisha types: /haven stats")
     show("Aisha (anonymous figures only)", render.mrkdwn(answer(local, ADMIN, "stats"), names))
     return True

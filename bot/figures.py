@@ -80,6 +80,12 @@ class Figures:
     totals: dict[str, Count]
     tables: dict[str, Table]
     response: Response
+    until: datetime | None = None  # the period is not over: the figures run up to here
+
+    @property
+    def incomplete_month(self) -> str | None:
+        """The month (``YYYY-MM``) still running at ``until``, if the period is not over."""
+        return f"{self.until:%Y-%m}" if self.until else None
 
     @property
     def is_year(self) -> bool:
@@ -299,19 +305,27 @@ def _response(cases: list[_Item]) -> Response:
 
 
 def figures_between(session: Session, *, start: datetime, end: datetime,
-                    team_id: str | None) -> Figures:
+                    team_id: str | None, now: datetime | None = None) -> Figures:
     """The figures of flags, reports and cases made from ``start`` up to ``end`` (UTC), in
-    one workspace or (``team_id=None``) in every workspace in the database."""
+    one workspace or (``team_id=None``) in every workspace in the database. A period that
+    is not over at ``now`` is marked so (``until``), and lists no month still to come."""
     start, end = _utc(start), _utc(end)
+    now = _utc(now or datetime.now(UTC))
+    until = now if start <= now < end else None
     items = _collect(session, start, end, team_id)
-    tables, totals = _tables(items, start, end)
-    return Figures(start, end, team_id is None, totals, tables, _response(items["cases"]))
+    last_month = datetime(now.year, now.month, 1, tzinfo=UTC) + timedelta(days=32)
+    rows_end = min(end, last_month.replace(day=1)) if until else end
+    tables, totals = _tables(items, start, rows_end)
+    return Figures(start, end, team_id is None, totals, tables, _response(items["cases"]),
+                   until)
 
 
-def year_figures(session: Session, *, year: int, team_id: str | None) -> Figures:
-    """The figures of one calendar year (UTC); ``team_id=None`` means every workspace."""
+def year_figures(session: Session, *, year: int, team_id: str | None,
+                 now: datetime | None = None) -> Figures:
+    """The figures of one calendar year (UTC); ``team_id=None`` means every workspace. The
+    current year is marked as not over yet."""
     return figures_between(session, start=datetime(year, 1, 1, tzinfo=UTC),
-                           end=datetime(year + 1, 1, 1, tzinfo=UTC), team_id=team_id)
+                           end=datetime(year + 1, 1, 1, tzinfo=UTC), team_id=team_id, now=now)
 
 
 # -- words ---------------------------------------------------------------------------------------
@@ -327,10 +341,18 @@ def _month_name(value: str, _: Texts, *, with_year: bool, short: bool = False) -
     return f"{name} {year}" if with_year else name
 
 
+def long_date(day: date, _: Texts) -> str:
+    """A date as people write it: "4 December 2026", "4 december 2026"."""
+    return f"{day.day} {_(f'figures.month.{day.month:02d}')} {day.year}"
+
+
 def _label(dimension: str, value: str, figures: Figures, _: Texts) -> str:
     """A row's name as a person reads it (channel groups are the admins' own labels)."""
     if dimension == "month":
-        return _month_name(value, _, with_year=not figures.is_year)
+        name = _month_name(value, _, with_year=not figures.is_year)
+        if value == figures.incomplete_month:
+            name += " " + _("figures.incomplete_month")
+        return name
     if dimension == "channel_group":
         return value or _("figures.other_channels")
     return _(f"figures.{dimension}.{value}")
@@ -338,15 +360,22 @@ def _label(dimension: str, value: str, figures: Figures, _: Texts) -> str:
 
 def _period(figures: Figures, _: Texts) -> str:
     if figures.is_year:
-        return str(figures.start.year)
-    last = figures.end - timedelta(microseconds=1)
+        year = str(figures.start.year)
+        return f"{year} {_('figures.incomplete_month')}" if figures.until else year
+    last = f"{figures.end - timedelta(microseconds=1):%Y-%m}"
+    last_name = _month_name(last, _, with_year=True)
+    if last == figures.incomplete_month:
+        last_name += " " + _("figures.incomplete_month")
     return _("figures.period", first=_month_name(f"{figures.start:%Y-%m}", _, with_year=True),
-             last=_month_name(f"{last:%Y-%m}", _, with_year=True))
+             last=last_name)
 
 
 def _intro(figures: Figures, _: Texts) -> str:
     scope = _("figures.scope_all" if figures.all_workspaces else "figures.scope_one")
-    return _("figures.intro", period=_period(figures, _), scope=scope, min=MIN_COUNT)
+    text = _("figures.intro", period=_period(figures, _), scope=scope, min=MIN_COUNT)
+    if figures.until:
+        text += " " + _("figures.incomplete", date=long_date(figures.until.date(), _))
+    return text
 
 
 def _response_text(response: Response, _: Texts) -> str:
@@ -360,7 +389,7 @@ def _response_text(response: Response, _: Texts) -> str:
 def _notes(figures: Figures, _: Texts) -> list[str]:
     """The footnotes: what the hidden counts mean, and why categories add up to more."""
     return [_("figures.note_small", min=MIN_COUNT), _("figures.note_hidden"),
-            _("figures.note_categories"), _("figures.made", date=date.today().isoformat())]
+            _("figures.note_categories"), _("figures.made", date=long_date(date.today(), _))]
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -437,34 +466,41 @@ def render_csv(figures: Figures) -> str:
 
 # -- charts --------------------------------------------------------------------------------------
 COLOURS = {"flags": "#0072B2", "reports": "#E69F00"}  # Okabe-Ito: safe for colour blindness
-MARKERS = {SMALL: "x", HIDDEN: "o"}
+#: A hidden count is drawn as an empty, hatched bar, never as 0: as tall as the most it can be
+#: (4) when it is "fewer than 5", as tall as the least it can be (5) when it is left out.
+HATCHES = {SMALL: ("////", MIN_COUNT - 1, f"<{MIN_COUNT}"), HIDDEN: ("xx", MIN_COUNT, "?")}
+FONT = 11  # points: charts are read printed, in an annual report
 
 
 def _bars(ax, positions: list[float], counts: list[Count], measure: str, width: float,
           horizontal: bool) -> None:
-    """One series; hidden counts drawn as 0 with a marker, never as a number."""
+    """One series: shown counts as solid bars with their number; hidden counts as hatched
+    outlines labelled "<5" or "?", so that no reader takes them for 0."""
+    draw = ax.barh if horizontal else ax.bar
     values = [count.value or 0 for count in counts]
-    bars = (ax.barh if horizontal else ax.bar)(positions, values, width,
-                                               color=COLOURS[measure], label=measure)
-    ax.bar_label(bars, labels=[str(v) if v else "" for v in values], fontsize=7, padding=2)
-    for state, marker in MARKERS.items():
+    solid = draw(positions, values, width, color=COLOURS[measure], label=measure)
+    ax.bar_label(solid, labels=[str(v) if v else "" for v in values], fontsize=FONT - 1,
+                 padding=2)
+    for state, (hatch, height, label) in HATCHES.items():
         at = [p for p, count in zip(positions, counts, strict=True) if count.hidden == state]
-        zeros = [0] * len(at)
-        ax.plot(*((zeros, at) if horizontal else (at, zeros)), linestyle="none", marker=marker,
-                color=COLOURS[measure], markersize=6, clip_on=False, zorder=3)
+        if at:
+            hidden = draw(at, [height] * len(at), width, facecolor="white", hatch=hatch,
+                          edgecolor=COLOURS[measure], linewidth=1.2)
+            ax.bar_label(hidden, labels=[label] * len(at), fontsize=FONT - 1, padding=2,
+                         color="#333333")
 
 
-def _legend(ax, series: dict[str, list[Count]], _: Texts) -> None:
-    from matplotlib.lines import Line2D
+def _legend(figure, series: dict[str, list[Count]], _: Texts) -> None:
+    """Below the chart, across its width: beside it, it would squeeze the bars."""
     from matplotlib.patches import Patch
 
     handles = [Patch(color=COLOURS[m], label=_(f"figures.measure.{m}")) for m in series]
     states = {count.hidden for counts in series.values() for count in counts}
-    handles += [Line2D([], [], linestyle="none", marker=MARKERS[state], color="#555555",
-                       label=_(f"figures.chart.{state}", min=MIN_COUNT))
+    handles += [Patch(facecolor="white", edgecolor="#555555", hatch=HATCHES[state][0],
+                      label=_(f"figures.chart.{state}", min=MIN_COUNT, max=MIN_COUNT - 1))
                 for state in (SMALL, HIDDEN) if state in states]
-    ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left",
-              bbox_to_anchor=(1.01, 1))
+    figure.legend(handles=handles, fontsize=FONT - 1, frameon=False,
+                  loc="outside lower center", ncols=2)
 
 
 def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Texts, *,
@@ -475,8 +511,8 @@ def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Text
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "haven",
-                                "font.size": 9}):
-        figure = Figure(figsize=(7.5, 3.2 if horizontal else 3.0), layout="constrained")
+                                "font.size": FONT, "hatch.linewidth": 0.8}):
+        figure = Figure(figsize=(8, 5.2 if horizontal else 4.4), layout="constrained")
         FigureCanvasAgg(figure)  # no pyplot: no global state, no GUI backend
         ax = figure.subplots()
         width = 0.8 / len(series)
@@ -485,14 +521,14 @@ def _chart(name: str, labels: list[str], series: dict[str, list[Count]], _: Text
             _bars(ax, [i + offset for i in range(len(labels))], counts, measure, width,
                   horizontal)
         _axes(ax, _(f"figures.chart.{name}"), labels, _("figures.chart.count"), horizontal)
-        _legend(ax, series, _)
+        _legend(figure, series, _)
         return _svg(figure, name)
 
 
 def _axes(ax, title: str, labels: list[str], unit: str, horizontal: bool) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_title(title, loc="left", fontsize=FONT + 2)
     axis, values = (ax.yaxis, ax.xaxis) if horizontal else (ax.xaxis, ax.yaxis)
     axis.set_ticks(range(len(labels)), labels)
     values.set_major_locator(MaxNLocator(integer=True))
@@ -574,6 +610,9 @@ def _html_charts(figures: Figures, _: Texts) -> list[str]:
         table = figures.tables[dimension]
         labels = [_month_name(v, _, with_year=False, short=True) if short
                   else _label(dimension, v, figures, _) for v, _counts in table.rows]
+        if short and figures.incomplete_month:  # the running month, under its bars
+            labels = [label + "\n" + _("figures.incomplete_month") if v == figures.incomplete_month
+                      else label for label, (v, _counts) in zip(labels, table.rows, strict=True)]
         title = _(f"figures.chart.{dimension}")
         svg = _chart(dimension, labels, {m: table.column(m) for m in measures}, _,
                      horizontal=not short)
@@ -620,14 +659,19 @@ def _stats_section(table: Table, figures: Figures, _: Texts) -> list[str]:
 
 def stats_text(session: Session, *, team_id: str, language: str,
                now: datetime | None = None) -> str:
-    """The answer to ``/haven stats`` in Slack mrkdwn: the twelve whole months before this
-    one, in one workspace, hidden as in the reports. Whole months only: a window ending now
-    would change with each new report and show, asked twice, that someone just reported."""
+    """The answer to ``/haven stats`` in Slack mrkdwn: the last twelve months, this one
+    included and marked as still running, in one workspace, hidden as in the reports.
+
+    Counting the running month is what admins expect of "the last 12 months" (and what
+    makes the figures agree with a report made a minute ago). Its price: asked twice, the
+    totals can differ by one; counts under 5 stay hidden, so in a small workspace nothing
+    shows, and nothing ever says who."""
     now = _utc(now or datetime.now(UTC))
-    end = datetime(now.year, now.month, 1, tzinfo=UTC)
-    first = now.year * 12 + now.month - 1 - 12
+    first = now.year * 12 + now.month - 1 - 11
     start = datetime(first // 12, first % 12 + 1, 1, tzinfo=UTC)
-    figures = figures_between(session, start=start, end=end, team_id=team_id)
+    after = now.year * 12 + now.month  # the month after this one
+    end = datetime(after // 12, after % 12 + 1, 1, tzinfo=UTC)
+    figures = figures_between(session, start=start, end=end, team_id=team_id, now=now)
     _ = Texts(language)
     totals = " · ".join(f"{_(f'figures.measure.{m}')}: {_shown(figures.totals[m], _)}"
                         for m in MEASURES)

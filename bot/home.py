@@ -38,7 +38,9 @@ from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
-MAX_LISTED = 15  # cases listed per section: a Home view holds at most 100 blocks
+PAGE = 5  # cases (or channels) per page of a section: the whole Home stays within 100 blocks
+MAX_ROSTER = 20  # confidants listed (a roster beyond that is not a real workspace's)
+MAX_BLOCKS = 100  # Slack refuses a Home view with more
 # Settings modal fields.
 S_THRESHOLD, S_CATEGORIES, S_NUDGE = "s_threshold", "s_categories", "s_nudge"
 S_FLAG_DAYS, S_CASE_MONTHS, S_LANGUAGE = "s_flag_days", "s_case_months", "s_language"
@@ -60,21 +62,28 @@ def _age(moment: datetime | None, _: Texts, now: datetime) -> str:
 
 
 # -- the Home tab ---------------------------------------------------------------------------
-def employee_section(_: Texts, roster: list[blocks.RosterEntry],
-                     mine: list[blocks.CaseInfo], now: datetime) -> list:
-    """How Haven works, the confidants, and the person's own reports."""
-    out: list = [HeaderBlock(text="Haven"), _section(_("home.how")), DividerBlock(),
-                 _section(_("home.confidants"))]
-    for entry in roster[:20]:
-        label = f"*<@{entry.user_id}>* · {_('roster.' + entry.kind)}"
-        if entry.description:
-            label += "\n" + blocks.escape(entry.description)
-        out.append(SectionBlock(text=MarkdownTextObject(text=label), accessory=ButtonElement(
-            text=_("home.contact"), action_id=blocks.CONTACT_BUTTON, value=entry.user_id)))
-    if not roster:
-        out.append(_section(_("home.no_confidants")))
-    out += [_section(_("home.how_to_report")), DividerBlock(), _section(_("home.mine"))]
-    for case in mine[:MAX_LISTED]:
+def _page(items: list, page: int, section: str, _: Texts) -> tuple[list, list]:
+    """One page of ``items`` and, when there are more, a line saying which, with
+    *Previous* / *Next* buttons (they carry ``section:page``)."""
+    pages = max(1, -(-len(items) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * PAGE:(page + 1) * PAGE]
+    if pages == 1:
+        return shown, []
+    first = page * PAGE + 1
+    nav = [ContextBlock(elements=[MarkdownTextObject(text=_(
+        "home.page_" + section, first=first, last=first + len(shown) - 1, total=len(items)))])]
+    buttons = [ButtonElement(text=_("home." + word), action_id=blocks.HOME_PAGE_BUTTON,
+                             value=f"{section}:{to}")
+               for word, to in (("previous", page - 1), ("next", page + 1)) if 0 <= to < pages]
+    return shown, [*nav, ActionsBlock(block_id=f"home_page_{section}", elements=buttons)]
+
+
+def mine_section(_: Texts, mine: list[blocks.CaseInfo], now: datetime, page: int = 0) -> list:
+    """The person's own reports, with what they can do with each."""
+    out: list = [DividerBlock(), _section(_("home.mine"))]
+    shown, nav = _page(mine, page, "mine", _)
+    for case in shown:
         out.append(_section(_("home.mine_line", number=case.number,
                               status=_("status." + case.status),
                               age=_age(case.created_at, _, now))))
@@ -82,14 +91,46 @@ def employee_section(_: Texts, roster: list[blocks.RosterEntry],
             out.append(ActionsBlock(block_id=f"home_mine_{case.id}", elements=buttons))
     if not mine:
         out.append(ContextBlock(elements=[MarkdownTextObject(text=_("home.mine_none"))]))
-    return out
+    return out + nav
 
 
-def confidant_section(_: Texts, cases: list[blocks.CaseInfo], now: datetime) -> list:
+def about_section(_: Texts, roster: list[blocks.RosterEntry], user_id: str | None) -> list:
+    """How Haven works and the confidants, each with a button to contact them (not
+    oneself: a confidant sees "that is you" instead)."""
+    out: list = [DividerBlock(), _section(_("home.how")), _section(_("home.confidants"))]
+    for entry in roster[:MAX_ROSTER]:
+        label = f"*<@{entry.user_id}>* · {_('roster.' + entry.kind)}"
+        if entry.user_id == user_id:
+            label += f" · _{_('home.you')}_"
+        if entry.description:
+            label += "\n" + blocks.escape(entry.description)
+        out.append(SectionBlock(text=MarkdownTextObject(text=label), accessory=None
+                                if entry.user_id == user_id else ButtonElement(
+                                    text=_("home.contact"), action_id=blocks.CONTACT_BUTTON,
+                                    value=entry.user_id)))
+    if not roster:
+        out.append(_section(_("home.no_confidants")))
+    return [*out, _section(_("home.how_to_report"))]
+
+
+def language_section(_: Texts, *, chosen: str | None, workspace: str) -> list:
+    """The person's own language: the workspace's, or one they choose."""
+    default = _options([("default", _("home.my_language_default",
+                                      language=_("home.language_" + workspace)))])
+    langs = default + _options((code, _("home.language_" + code)) for code in LANGUAGES)
+    current = next(o for o in langs if o.value == (chosen or "default"))
+    return [DividerBlock(), SectionBlock(
+        text=MarkdownTextObject(text=_("home.my_language") + "\n" + _("home.my_language_hint")),
+        accessory=StaticSelectElement(action_id=blocks.MY_LANGUAGE_SELECT, options=langs,
+                                      initial_option=current))]
+
+
+def confidant_section(_: Texts, cases: list[blocks.CaseInfo], now: datetime,
+                      page: int = 0) -> list:
     """A confidant's open cases: number, age, status, last activity."""
-    out: list = [DividerBlock(), HeaderBlock(text=_("home.cases_title")),
-                 _section(_("home.cases_intro"))]
-    for case in cases[:MAX_LISTED]:
+    out: list = [HeaderBlock(text=_("home.cases_title")), _section(_("home.cases_intro"))]
+    shown, nav = _page(cases, page, "cases", _)
+    for case in shown:
         out.append(_section(_("home.case_line", number=case.number,
                               status=_("status." + case.status),
                               age=_age(case.created_at, _, now),
@@ -99,25 +140,27 @@ def confidant_section(_: Texts, cases: list[blocks.CaseInfo], now: datetime) -> 
             out.append(buttons)
     if not cases:
         out.append(ContextBlock(elements=[MarkdownTextObject(text=_("home.cases_none"))]))
-    return out
+    return out + nav
 
 
 def admin_section(_: Texts, *, channels: list, roster: list[blocks.RosterEntry],
-                  summary: str, threshold: float) -> list:
+                  summary: str, threshold: float, page: int = 0) -> list:
     """Settings: channels (threshold, shadow mode, group), the roster, everything else."""
     out: list = [DividerBlock(), HeaderBlock(text=_("home.admin_title")),
                  _section(_("home.admin_intro")), _section(_("home.channels"))]
-    for channel in channels[:20]:
+    shown, nav = _page(channels, page, "channels", _)
+    for channel in shown:
         line = _("home.channel_line", channel=f"<#{channel.channel_id}>",
-                 threshold=f"{channel.threshold or threshold:.2f}",
+                 threshold=_.decimal(channel.threshold or threshold),
                  shadow=_("cmd.on" if channel.shadow else "cmd.off"),
                  group=blocks.escape(channel.group) or "—")
         out.append(SectionBlock(text=MarkdownTextObject(text=line), accessory=ButtonElement(
             text=_("home.edit"), action_id=blocks.CHANNEL_BUTTON, value=channel.channel_id)))
     if not channels:
         out.append(_section(_("home.no_channels")))
+    out += nav
     out.append(_section(_("home.roster")))
-    for entry in roster[:20]:
+    for entry in roster[:MAX_ROSTER]:
         text = f"<@{entry.user_id}> · {_('roster.' + entry.kind)}" + (
             f" — {blocks.escape(entry.description)}" if entry.description else "")
         out.append(SectionBlock(text=MarkdownTextObject(text=text), accessory=ButtonElement(
@@ -137,22 +180,28 @@ def admin_section(_: Texts, *, channels: list, roster: list[blocks.RosterEntry],
 
 
 def home_view(sections: list) -> View:
-    """The Home tab from its sections (at most 100 blocks)."""
-    return View(type="home", blocks=sections[:100])
+    """The Home tab from its sections. Lists are paged so that it never holds more than
+    Slack's 100 blocks; should that ever fail, Slack refuses the view and the log says so,
+    rather than Haven dropping what did not fit without a word."""
+    if len(sections) > MAX_BLOCKS:
+        log.error("Home tab of %d blocks: more than Slack's %d", len(sections), MAX_BLOCKS)
+    return View(type="home", blocks=sections)
 
 
-def publish(haven, gateway, user_id: str) -> None:
+def publish(haven, gateway, user_id: str, pages: dict[str, int] | None = None) -> None:
     """Publish the Home tab for one person, with a section for each of their roles."""
     try:
-        gateway.publish_home(user_id, build(haven, gateway, user_id))
+        gateway.publish_home(user_id, build(haven, gateway, user_id, pages))
     except SlackApiError as error:
         log.info("views.publish failed: %s", error.response.get("error"))
 
 
-def build(haven, gateway, user_id: str) -> View:
-    """The person's Home tab."""
+def build(haven, gateway, user_id: str, pages: dict[str, int] | None = None) -> View:
+    """The person's Home tab: the work of each of their roles first (a confidant's open
+    cases, their own reports, an admin's settings), then how Haven works, then their
+    language. ``pages``: the page shown of each list (``cases``, ``mine``, ``channels``)."""
     team_id, _ = gateway.team_id, haven.texts(gateway, user_id)
-    now = datetime.now(UTC)
+    pages, now = pages or {}, datetime.now(UTC)
     with session_scope(haven.engine) as session:
         roster = [blocks.RosterEntry(c.user_id, c.name, c.kind, c.description)
                   for c in q.confidants(session, team_id=team_id)]
@@ -163,12 +212,21 @@ def build(haven, gateway, user_id: str) -> View:
         is_confidant = q.is_confidant(session, team_id=team_id, user_id=user_id)
         channels = q.watched_channels(session, team_id=team_id)
         threshold = haven.threshold(session, team_id=team_id, channel_threshold=None)
-    sections = employee_section(_, roster, mine, now)
+        chosen = q.person_language(session, team_id=team_id, user_id=user_id)
+        workspace = q.get_setting(session, team_id=team_id, key="language") or "en"
+    sections: list = [HeaderBlock(text="Haven")]
     if is_confidant or theirs:
-        sections += confidant_section(_, theirs, now)
+        sections += confidant_section(_, theirs, now, pages.get("cases", 0))
+    if mine:
+        sections += mine_section(_, mine, now, pages.get("mine", 0))
     if gateway.is_admin(user_id):
         sections += admin_section(_, channels=channels, roster=roster, threshold=threshold,
-                                  summary=haven.settings_summary(_, team_id))
+                                  summary=haven.settings_summary(_, team_id),
+                                  page=pages.get("channels", 0))
+    sections += about_section(_, roster, user_id)
+    if not mine:
+        sections += mine_section(_, mine, now)
+    sections += language_section(_, chosen=chosen, workspace=workspace)
     return home_view(sections)
 
 
@@ -188,7 +246,7 @@ def settings_modal(_: Texts, *, threshold: float, categories: list[str], nudge: 
                 submit=_("notes.save"), close=_("common.cancel"), blocks=[
         InputBlock(block_id=S_THRESHOLD, label=_("home.threshold"), hint=_("home.threshold_hint"),
                    element=PlainTextInputElement(action_id=S_THRESHOLD, max_length=5,
-                                                 initial_value=f"{threshold:.2f}")),
+                                                 initial_value=_.decimal(threshold))),
         InputBlock(block_id=S_CATEGORIES, label=_("home.categories"), optional=True,
                    element=CheckboxesElement(action_id=S_CATEGORIES, options=cats,
                                              initial_options=chosen or None)),
@@ -232,7 +290,7 @@ def channel_modal(_: Texts, *, channel_id: str | None, threshold: float | None =
         InputBlock(block_id=C_THRESHOLD, label=_("home.threshold"), optional=True,
                    hint=_("home.channel_threshold_hint"), element=PlainTextInputElement(
                        action_id=C_THRESHOLD, max_length=5,
-                       initial_value=f"{threshold:.2f}" if threshold else None)),
+                       initial_value=_.decimal(threshold) if threshold else None)),
         InputBlock(block_id=C_SHADOW, label=_("home.shadow"), hint=_("home.shadow_hint"),
                    element=RadioButtonsElement(action_id=C_SHADOW, options=onoff,
                                                initial_option=onoff[0 if shadow else 1])),

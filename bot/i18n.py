@@ -3,7 +3,8 @@
 Each language is a folder of TOML files (``bot/locales/en/*.toml``); a file holds tables
 whose keys join into dotted message keys (``[notice] title = ...`` is ``notice.title``).
 Texts are ``str.format`` templates: ``t("nl", "case.new", number="HVN-ABCDE")``.
-The person's language comes from their Slack locale, else the workspace default.
+The person's language: their own choice in App Home, else Dutch for a Dutch Slack locale,
+else the workspace's language (:func:`language_of`).
 """
 
 from __future__ import annotations
@@ -45,11 +46,19 @@ def catalog(language: str) -> dict[str, str]:
     return texts
 
 
-def language_of(locale: str | None, default: str | None = None) -> str:
-    """``nl`` for a Dutch Slack locale (``nl-NL``, ``nl-BE``), ``en`` for English; the
-    workspace default for anything else."""
+def language_of(locale: str | None, default: str | None = None,
+                chosen: str | None = None) -> str:
+    """The language to write to a person in.
+
+    ``chosen`` (their own choice in App Home) wins. Then a Dutch Slack locale (``nl-NL``,
+    ``nl-BE``) gives Dutch. Any other locale, English included, gives the workspace's
+    language (``default``): Slack offers no Dutch interface, so Dutch employees run Slack
+    in English, and an ``en-US`` locale says nothing about what they read best.
+    """
+    if chosen in LANGUAGES:
+        return chosen
     code = (locale or "").split("-")[0].split("_")[0].lower()
-    if code in LANGUAGES:
+    if code in LANGUAGES and code != DEFAULT_LANGUAGE:
         return code
     return default if default in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -72,3 +81,8 @@ class Texts:
 
     def __call__(self, key: str, /, **values) -> str:
         return t(self.language, key, **values)
+
+    def decimal(self, value: float, digits: int = 2) -> str:
+        """A number as this language writes it: 0.70 in English, 0,70 in Dutch."""
+        text = f"{value:.{digits}f}"
+        return text.replace(".", ",") if self.language == "nl" else text

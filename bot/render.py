@@ -32,6 +32,8 @@ def _element(element: dict, names) -> str:
     kind = element.get("type")
     if kind == "button":
         return f"[ {_text(element.get('text'), names)} ]"
+    if kind == "overflow":
+        return "[ ⋯ " + " | ".join(_text(o["text"], names) for o in element["options"]) + " ]"
     if kind in {"static_select", "external_select"}:
         options = " | ".join(_text(o["text"], names) for o in element.get("options", []))
         return f"<select: {options}>"

@@ -190,10 +190,25 @@ class Haven(CaseWork, AdminWork):
         return default if value is None else value
 
     def texts(self, gateway: SlackGateway, user_id: str | None) -> Texts:
-        """The person's texts: Dutch or English from their Slack locale, else the
-        workspace's default language."""
-        default = self.setting(gateway.team_id, "language", DEFAULT_LANGUAGE)
-        return Texts(language_of(gateway.locale(user_id) if user_id else None, default))
+        """The person's texts: the language they chose in App Home, else Dutch for a
+        Dutch Slack locale, else the workspace's language (:func:`bot.i18n.language_of`)."""
+        team_id = gateway.team_id
+        with session_scope(self.engine) as session:
+            default = q.get_setting(session, team_id=team_id, key="language")
+            chosen = q.person_language(session, team_id=team_id, user_id=user_id)
+        if chosen in LANGUAGES:
+            return Texts(chosen)  # no need to ask Slack for the locale
+        return Texts(language_of(gateway.locale(user_id) if user_id else None,
+                                 default or DEFAULT_LANGUAGE))
+
+    def choose_language(self, *, gateway: SlackGateway, user_id: str,
+                        language: str | None) -> None:
+        """A person's own language (``None``: the workspace's); their Home follows it."""
+        if language is not None and language not in LANGUAGES:
+            return
+        with session_scope(self.engine) as session:
+            q.set_person_language(session, team_id=gateway.team_id, user_id=user_id,
+                                  language=language)
 
     def threshold(self, session, *, team_id: str, channel_threshold: float | None) -> float:
         """The flag threshold: the channel's, else the workspace's, else the model's."""
@@ -429,8 +444,10 @@ class Haven(CaseWork, AdminWork):
                 bundle = q.read_evidence(session, vault=self.vault, team_id=team_id,
                                          evidence_id=flag.evidence_id, actor="recipient",
                                          action="notice_sent")
+                categories = flag.categories
             text, body = blocks.private_notice(self.texts(gateway, notice.user_id),
-                                               flag_id=notice.flag_id, bundle=bundle)
+                                               flag_id=notice.flag_id, bundle=bundle,
+                                               categories=categories)
             with session_scope(self.engine) as session:
                 if not q.renew_claim(session, notice_id=notice.id, claim=claim):
                     return 0  # too slow: the lease ran out and someone else took it
@@ -452,27 +469,52 @@ class Haven(CaseWork, AdminWork):
     # -- the notice's buttons -----------------------------------------------------------
     def dismiss(self, *, gateway: SlackGateway, team_id: str, user_id: str, flag_id: int,
                 channel: str | None, ts: str | None) -> bool:
-        """"Not a problem": record feedback (only from a person the notice was sent to)."""
+        """"Not hurtful to me": record the feedback (only from a person the notice was sent
+        to; no text) and ask whether the text may be kept as an example."""
         try:
-            return self._dismiss(gateway, team_id, user_id, flag_id, channel, ts)
+            done = self._dismiss(team_id, user_id, flag_id)
         except IntegrityError:
-            return True  # a double click: the feedback is already there
+            done = True  # a double click: the feedback is already there
+        if done:
+            self._update_notice(gateway, channel, ts, blocks.notice_dismissed(
+                self.texts(gateway, user_id), flag_id=flag_id, days=self._flag_days(team_id)))
+        return done
 
-    def _dismiss(self, gateway, team_id, user_id, flag_id, channel, ts) -> bool:
+    def _dismiss(self, team_id, user_id, flag_id) -> bool:
         with session_scope(self.engine) as session:
             if q.notice_for(session, team_id=team_id, flag_id=flag_id, user_id=user_id) is None:
                 return False
             q.record_feedback(session, team_id=team_id, flag_id=flag_id, user_id=user_id,
                               verdict="not_a_problem")
-            session.flush()
-            self._learn(session, team_id, flag_id, label="benign", source="not_a_problem")
+        return True
+
+    def answer_example(self, *, gateway: SlackGateway, team_id: str, user_id: str,
+                       flag_id: int, keep: bool, channel: str | None, ts: str | None) -> bool:
+        """After "Not hurtful to me": keep the text as a labelled example, or not. Declined,
+        no example exists; only the person who dismissed the notice can answer."""
+        with session_scope(self.engine) as session:
+            if not q.answer_example(session, team_id=team_id, flag_id=flag_id,
+                                    user_id=user_id, keep=keep):
+                return False  # not this person's notice, or answered already
+            if keep:
+                self._learn(session, team_id, flag_id, label="benign", source="not_a_problem")
+        self._update_notice(gateway, channel, ts, blocks.notice_example_answered(
+            self.texts(gateway, user_id), kept=keep, days=self._flag_days(team_id)))
+        return True
+
+    def _flag_days(self, team_id: str) -> int:
+        with session_scope(self.engine) as session:
+            period = q.retention_period(session, team_id=team_id, key="flag_retention_days")
+        return period.days
+
+    @staticmethod
+    def _update_notice(gateway: SlackGateway, channel: str | None, ts: str | None,
+                       message: tuple[str, list]) -> None:
         if channel and ts:
-            text, body = blocks.notice_dismissed(self.texts(gateway, user_id))
             try:
-                gateway.update(channel, ts, text, body)
+                gateway.update(channel, ts, *message)
             except SlackApiError as error:
                 log.info("could not update notice: %s", error.response.get("error"))
-        return True
 
     def _learn(self, session, team_id: str, flag_id: int | None, *, label: str,
                source: str, case_id: int | None = None) -> None:

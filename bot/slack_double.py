@@ -563,12 +563,30 @@ class SlackPlayer:
         """The ``block_actions`` payload of one button among ``blocks``, from ``where``."""
         for block in blocks:
             for element in _elements(block):
-                if element.get("action_id") == action_id and value in (None,
-                                                                      element.get("value")):
+                if element.get("action_id") != action_id:
+                    continue
+                chosen = [o for o in element.get("options", []) if o.get("value") == value]
+                if chosen:  # a menu (overflow, select): ``value`` picks one of its options
+                    action = {**element, "block_id": block.get("block_id", ""),
+                              "selected_option": chosen[0], "action_ts": str(time.time())}
+                    return self._interactive({"type": "block_actions", "user": {"id": user},
+                                              **where, "actions": [action]})
+                if value in (None, element.get("value")):
                     action = {**element, "block_id": block.get("block_id", ""),
                               "action_ts": str(time.time())}
                     return self._interactive({"type": "block_actions", "user": {"id": user},
                                               **where, "actions": [action]})
+        for block in blocks:  # not a button: an option of an overflow menu ("⋯ → Close")
+            for element in _elements(block):
+                for option in element.get("options", []) if element.get("type") == "overflow" \
+                        else []:
+                    target, _, carried = str(option.get("value")).rpartition(":")
+                    if target == action_id and value in (None, carried):
+                        action = {**element, "block_id": block.get("block_id", ""),
+                                  "selected_option": option, "action_ts": str(time.time())}
+                        return self._interactive({"type": "block_actions",
+                                                  "user": {"id": user}, **where,
+                                                  "actions": [action]})
         raise LookupError(f"no button {action_id}")
 
     def shortcut(self, user: str, channel: str, message: dict,

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
 import urllib.request
 
 from bot import render
-from bot.blocks import DISMISS_BUTTON, REPORT_BUTTON, REPORT_SHORTCUT
+from bot.blocks import (
+    DISMISS_BUTTON,
+    KEEP_EXAMPLE_BUTTON,
+    NO_EXAMPLE_BUTTON,
+    REPORT_BUTTON,
+    REPORT_SHORTCUT,
+)
 from bot.demo import ADMIN, AUTHOR, CONFIDANT, GENERAL, TARGET, TEAM_CHANNEL
 from bot.slack_double import BOT_USER_ID, wait_for
-from bot.storage.models import Case, Evidence, Feedback, Flag, Notice, WatchedChannel
+from bot.storage.models import Case, Evidence, Example, Feedback, Flag, Notice, WatchedChannel
 from tests.postgres import every_value
 from tests.scenarios import command, latest_view, report_values, rows, set_up
 
@@ -83,7 +90,7 @@ def test_confidants_unwatch_and_status(local):
     assert f"<#{GENERAL}>" in status and f"<@{CONFIDANT}>" in status
     assert "/haven stats" in status and "flags," not in status  # no live counts
     assert "no longer offered" in command(local, ADMIN, f"confidant remove <@{CONFIDANT}|x>")
-    assert "no longer reads" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
+    assert "no longer watches" in command(local, ADMIN, f"unwatch <#{GENERAL}|general>")
     assert "none yet" in command(local, ADMIN, "status")
 
 
@@ -94,7 +101,8 @@ def test_a_hurtful_message_privately_notifies_the_person_it_mentions(local):
     assert len(notices) == 1
     shown = render.blocks(notices[0]["blocks"])
     assert "may be hurtful to you" in shown
-    assert "[ Report to a confidant ]" in shown and "[ Not a problem ]" in shown
+    assert "[ Report to a confidant ]" in shown and "[ Not hurtful to me ]" in shown
+    assert "112" not in shown  # urgent help is for threats
     assert "https://acme.slack.com/archives/C0GENERAL/" in shown
     # Nobody else learns anything: nothing in the channel, nothing to the author.
     assert local.double.channel_messages(GENERAL) == []
@@ -212,7 +220,53 @@ def test_not_a_problem_is_recorded_as_feedback(local):
     notice = hurtful_message(local)[0]
     local.player.click(TARGET, notice, DISMISS_BUTTON)
     assert wait_for(lambda: rows(local, Feedback))
-    assert wait_for(lambda: "Thanks" in local.double.dms_to(TARGET)[0]["text"])
+    assert wait_for(lambda: "Noted" in local.double.dms_to(TARGET)[0]["text"])
+
+
+def test_not_hurtful_to_me_says_what_is_kept_and_keeps_no_example_unless_allowed(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, DISMISS_BUTTON)
+    asked = wait_for(lambda: [m for m in local.double.dms_to(TARGET) if "Noted" in m["text"]])[0]
+    asked = copy.deepcopy(asked)  # the double updates the message in place
+    shown = render.blocks(asked["blocks"])
+    assert "Nothing more happens" not in shown
+    assert "for 30 days" in shown and "nobody sees it unless the message is reported" in shown
+    assert "[ Keep it as an example ]  [ Don't keep it ]" in shown
+    assert rows(local, Example) == []  # nothing kept before the person says so
+    local.player.click(TARGET, asked, NO_EXAMPLE_BUTTON)
+    assert wait_for(lambda: "Nothing is kept" in render.blocks(
+        local.double.dms_to(TARGET)[0]["blocks"]))
+    assert rows(local, Example) == [] and [f.verdict for f in rows(local, Feedback)] == [
+        "no_example"]
+    local.player.click(TARGET, asked, KEEP_EXAMPLE_BUTTON)  # the old buttons, pressed late
+    time.sleep(0.3)
+    assert rows(local, Example) == []
+
+
+def test_an_example_is_kept_only_when_the_person_allows_it_and_only_once(local):
+    set_up(local)
+    notice = hurtful_message(local)[0]
+    local.player.click(TARGET, notice, DISMISS_BUTTON)
+    asked = copy.deepcopy(wait_for(lambda: [m for m in local.double.dms_to(TARGET)
+                                            if "Noted" in m["text"]])[0])
+    local.player.click(AUTHOR, asked, KEEP_EXAMPLE_BUTTON)  # not the author's to give
+    local.player.click(TARGET, asked, KEEP_EXAMPLE_BUTTON)
+    local.player.click(TARGET, asked, KEEP_EXAMPLE_BUTTON)  # a double click
+    assert wait_for(lambda: "is kept as an example" in render.blocks(
+        local.double.dms_to(TARGET)[0]["blocks"]))
+    assert wait_for(lambda: rows(local, Example))
+    time.sleep(0.3)
+    example, = rows(local, Example)
+    assert example.source == "not_a_problem" and example.label == "benign"
+
+
+def test_a_threat_notice_says_where_to_get_urgent_help(local):
+    set_up(local)
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> I will kill you after work, watch out")
+    notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
+    shown = render.blocks(notice["blocks"])
+    assert "call 112" in shown and "0900-8844" in shown
 
 
 def test_only_the_notified_person_can_use_the_notice(local):

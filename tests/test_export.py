@@ -99,7 +99,7 @@ def test_a_case_document_in_dutch(db):
     with Session(engine) as session:
         document = case_document(session, vault=vault, team_id="T1", number=number,
                                  actor="cli", language="nl")
-    assert document.startswith(f"# Zaak {number}\n") and "## Echtheid" in document
+    assert document.startswith(f"# Melding {number}\n") and "## Echtheid" in document
 
 
 def test_no_export_without_consent_or_after_erasure(db):

@@ -54,9 +54,12 @@ def add_reports(engine, month: int, count: int, *, joint: bool = False, outcome:
                              delivered_at=at, first_response_at=responded))
 
 
-def year(engine, team_id: str | None = "T1", when: int = 2026) -> Figures:
+AFTER = datetime(2027, 2, 1, tzinfo=UTC)  # the years of these tests are over
+
+
+def year(engine, team_id: str | None = "T1", when: int = 2026, now: datetime = AFTER) -> Figures:
     with session_scope(engine) as session:
-        return year_figures(session, year=when, team_id=team_id)
+        return year_figures(session, year=when, team_id=team_id, now=now)
 
 
 def csv_rows(figures: Figures) -> dict[tuple[str, str, str], str]:
@@ -168,7 +171,7 @@ def test_dutch_output_is_dutch(engine):
     markdown = render_markdown(figures, "nl")
     assert md_row(markdown, "maart")[0] == "niet getoond"  # else 14 - 12 = 2 in april
     assert md_row(markdown, "april")[0] == "minder dan 5"
-    for word in ("Signaleringen", "Meldingen", "Zaken", "minder dan 5", "vertrouwenspersoon",
+    for word in ("Signaleringen", "Meldingen", "Dossiers", "minder dan 5", "vertrouwenspersoon",
                  "Per maand", "Advies gegeven"):
         assert word in markdown
     for english in ("fewer than", "Flags", "Reports", "March", "confidant"):
@@ -184,7 +187,7 @@ def test_the_html_page_is_self_contained_with_charts(engine):
     page = render_html(year(engine), "en")
     assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2
     assert "Flags and reports by month" in page and "Flags and reports by category" in page
-    assert "fewer than 5 — not shown" in page  # the legend for the hidden months
+    assert "fewer than 5: hatched up to 4" in page  # the legend for the hidden months
     links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", page, flags=re.I)
     assert links and all(link.startswith("#") for link in links)
     assert "<script" not in page and "<link" not in page and "@import" not in page
@@ -238,19 +241,62 @@ def test_one_workspace_or_all(engine):
     assert "all workspaces" in render_markdown(year(engine, team_id=None), "en")
 
 
-def test_stats_covers_the_twelve_whole_months_before_this_one_in_slack_mrkdwn(engine):
+def test_stats_covers_the_last_twelve_months_this_one_included_in_slack_mrkdwn(engine):
     add_flags(engine, 1, 9, year=2026)
-    add_flags(engine, 2, 6, year=2026)  # this month: not yet (it would change by the hour)
-    add_flags(engine, 1, 7, year=2025)  # 13 months before: left out
+    add_flags(engine, 2, 6, year=2026)  # this month, so far: counted, and marked as running
+    add_flags(engine, 2, 7, year=2025)  # 13 months before: left out
     add_flags(engine, 8, 2, year=2025)
     with session_scope(engine) as session:
         text = stats_text(session, team_id="T1", language="nl",
                           now=datetime(2026, 2, 10, tzinfo=UTC))
-    assert text.startswith("*Haven: anonieme cijfers, februari 2025 – januari 2026*")
-    assert "Signaleringen: 11 · Meldingen: 0 · Zaken: 0" in text
-    assert "• Belediging: 11 · 0 · 0" in text
-    assert "*Per uitkomst* (meldingen · zaken)" in text
-    assert "*Tijd tot eerste reactie:* Niet getoond" in text
+    assert text.startswith("*Haven: anonieme cijfers, maart 2025 – februari 2026 (loopt nog)*")
+    assert "Signaleringen: 17 · Meldingen: 0 · Dossiers: 0" in text
+    assert "• Pesten en beledigen: 17 · 0 · 0" in text
+    assert "*Per uitkomst* (meldingen · dossiers)" in text
+    assert "*Tijd tot de eerste reactie:* Niet getoond" in text
+
+
+def test_stats_right_after_a_flag_does_not_say_zero(engine):
+    now = datetime(2026, 12, 7, 14, tzinfo=UTC)
+    add_flags(engine, 12, 1, year=2026)  # the demo: one flag, this morning
+    with session_scope(engine) as session:
+        text = stats_text(session, team_id="T1", language="en", now=now)
+    assert "2026 (so far)" in text  # January to December: this calendar year, running
+    assert "Flags: fewer than 5" in text and "Flags: 0" not in text
+
+
+def test_an_unfinished_year_is_marked_and_lists_no_month_to_come(engine):
+    add_flags(engine, 3, 12)
+    figures = year(engine, now=datetime(2026, 6, 10, 12, tzinfo=UTC))
+    for language, running, through in (("en", "June (so far)", "10 June 2026"),
+                                       ("nl", "juni (loopt nog)", "10 juni 2026")):
+        markdown = render_markdown(figures, language)
+        assert md_row(markdown, running)
+        assert through in markdown and ("July" not in markdown and "juli" not in markdown)
+    page = render_html(figures, "nl")
+    assert "(loopt nog)</text>" in page  # under the running month's bars too
+    finished = render_markdown(year(engine), "en")
+    assert "so far" not in finished and "| December |" in finished
+
+
+def test_dates_are_written_as_people_write_them():
+    from datetime import date
+
+    from bot.figures import long_date
+    from bot.i18n import Texts
+
+    assert long_date(date(2026, 12, 4), Texts("nl")) == "4 december 2026"
+    assert long_date(date(2026, 12, 4), Texts("en")) == "4 December 2026"
+
+
+def test_hidden_counts_are_drawn_unlike_zero(engine):
+    add_flags(engine, 3, 12)
+    add_flags(engine, 4, 2)  # "fewer than 5" in April, so March is left out too
+    page = render_html(year(engine), "en")
+    assert "&lt;5</text>" in page or ">&lt;5<" in page  # the bar says "<5", not 0
+    assert ">?<" in page  # the count left out to protect April's
+    assert "fewer than 5: hatched up to 4" in page and "not shown, to protect" in page
+    assert "font-size: 13px" in page or "font: 13px" in page or "13px" in page  # titles
 
 
 def test_cli_writes_the_report_and_records_it_in_the_audit_log(engine, database_url, tmp_path,

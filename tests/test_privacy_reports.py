@@ -70,6 +70,9 @@ def test_withdrawal_keeps_other_peoples_feedback_on_the_same_message(local):
     notices = wait_for(lambda: local.double.dms_to(COLLEAGUE) and local.double.dms_to(TARGET))
     assert notices
     local.player.click(COLLEAGUE, local.double.dms_to(COLLEAGUE)[0], blocks.DISMISS_BUTTON)
+    asked = wait_for(lambda: [m for m in local.double.dms_to(COLLEAGUE)
+                              if any(b.get("block_id") == "notice_example" for b in m["blocks"])])
+    local.player.click(COLLEAGUE, asked[0], blocks.KEEP_EXAMPLE_BUTTON)  # allowed to keep it
     assert wait_for(lambda: rows(local, Example))
     local.player.click(TARGET, local.double.dms_to(TARGET)[0], blocks.REPORT_BUTTON)
     local.player.submit(TARGET, latest_view(local), report_values())

@@ -121,8 +121,12 @@ def test_demo_shows_each_person_what_they_see():
                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     for needle in ("Sanne, in a DM from Haven", "[ Report to a confidant ]",
-                   "Ingrid, the confidant", "Case HVN-", "Messages Haven posted in channels: 0"):
+                   "Ingrid, the confidant", "Case HVN-", "Messages Haven posted in channels: 0",
+                   "Aisha types: /haven watch #general", "Ingrid, in the Home tab"):
         assert needle in out.stdout
+    assert "<#C" not in out.stdout and "<@U" not in out.stdout  # no raw Slack markup
+    stats = out.stdout[out.stdout.index("/haven stats"):]
+    assert "Flags: fewer than 5" in stats and "Reports: 0" not in stats  # the demo counts
     json.dumps(out.stdout)
 
 

@@ -221,7 +221,7 @@ def test_stats_never_show_a_count_under_five(local):
     for _ in range(3):
         local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
     assert wait_for(lambda: len(rows(local, Flag)) == 3)
-    assert "Flags: 0" in command(local, ADMIN, "stats")  # this month is not counted yet
+    assert "Flags: fewer than 5" in command(local, ADMIN, "stats")  # this month counts, so far
     last_month(local)
     stats = command(local, ADMIN, "stats")
     assert "fewer than 5" in stats
@@ -262,6 +262,28 @@ def test_the_workspace_default_language_applies_to_people_without_a_known_locale
     local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
     notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
     assert "Haven zag" in notice["text"]
+
+
+def test_an_english_slack_locale_gets_the_workspaces_dutch(local):
+    """Slack has no Dutch interface: Dutch employees run it in English (en-GB, en-US)."""
+    set_up(local)
+    local.double.workspace.users[TARGET]["locale"] = "en-GB"
+    local.double.workspace.users[CONFIDANT]["locale"] = "en-US"
+    assert "Nederlands" in command(local, ADMIN, "language nl")
+    local.player.message(AUTHOR, GENERAL, f"<@{TARGET}> {HURTFUL}")
+    notice = wait_for(lambda: local.double.dms_to(TARGET))[0]
+    shown = render.blocks(notice["blocks"])
+    assert "Haven zag" in notice["text"] and "[ Laat maar ]" in shown
+    assert "„" not in shown or "”" in shown
+
+
+def test_dutch_admins_read_and_write_decimal_commas(local):
+    set_up(local)
+    assert "Nederlands" in command(local, ADMIN, "language nl")
+    local.double.workspace.users[ADMIN]["locale"] = "en-US"  # as Dutch admins' Slack is
+    assert "0,70" in command(local, ADMIN, "threshold 0,7")
+    assert "tussen 0,05 en 0,99" in command(local, ADMIN, "threshold 7")
+    assert "*Drempel:* 0,70" in command(local, ADMIN, "status")
 
 
 def test_admins_watch_and_stop_watching_a_channel_from_the_home(local):

@@ -96,6 +96,29 @@ def set_setting(session: Session, *, team_id: str, key: str, value: str) -> None
     session.merge(TeamSetting(team_id=team_id, key=key, value=value))
 
 
+#: A person's own language is a workspace setting keyed by their keyed hash, never their id.
+PERSON_LANGUAGE = "language:"
+
+
+def person_language(session: Session, *, team_id: str, user_id: str | None) -> str | None:
+    """The language a person chose in App Home, or None."""
+    if not user_id:
+        return None
+    key = PERSON_LANGUAGE + person_key(session, team_id, user_id)
+    return get_setting(session, team_id=team_id, key=key)
+
+
+def set_person_language(session: Session, *, team_id: str, user_id: str,
+                        language: str | None) -> None:
+    """Store a person's own language; None goes back to the workspace's."""
+    key = PERSON_LANGUAGE + person_key(session, team_id, user_id)
+    if language is None:
+        session.exec(delete(TeamSetting).where(TeamSetting.team_id == team_id,
+                                               TeamSetting.key == key))
+    else:
+        set_setting(session, team_id=team_id, key=key, value=language)
+
+
 def watched_channel(session: Session, *, team_id: str, channel_id: str) -> WatchedChannel | None:
     """The watch-list entry of a channel, or None when Haven must not read it."""
     return session.get(WatchedChannel, (team_id, channel_id))
@@ -400,6 +423,17 @@ def record_feedback(session: Session, *, team_id: str, flag_id: int, user_id: st
         return False
     session.add(Feedback(team_id=team_id, flag_id=flag_id, user_key=user_key, verdict=verdict))
     return True
+
+
+def answer_example(session: Session, *, team_id: str, flag_id: int, user_id: str,
+                   keep: bool) -> bool:
+    """Record whether a person who said "not hurtful to me" lets Haven keep the text as an
+    example. True only the first time (a double click or a second answer changes nothing)."""
+    result = session.exec(update(Feedback).where(
+        Feedback.team_id == team_id, Feedback.flag_id == flag_id,
+        Feedback.user_key == person_key(session, team_id, user_id),
+        Feedback.verdict == "not_a_problem").values(verdict="example" if keep else "no_example"))
+    return result.rowcount == 1
 
 
 def audit(session: Session, *, team_id: str, actor: str, action: str, subject: str) -> None:
