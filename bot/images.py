@@ -26,7 +26,9 @@ MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at leas
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
 LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
-HASH_DISTANCE = 8  # bits (of 64) two hashes of a textless image may differ: one image
+HASH_DISTANCE = 10  # bits (of 64) two hashes of a textless image may differ: one image
+# (a copy turned by 2 degrees is up to 10 bits away; benchmarks/known_images.py finds no
+# unrelated image closer than 16 bits to a known photo)
 TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
 SHARED_WORDS = 0.5  # share of a known image's words that a copy must contain
 
@@ -211,6 +213,21 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
 
 
 # -- perceptual hashes ---------------------------------------------------------------------
+# A re-shared copy is rarely the same picture: it is cropped, framed, captioned or shown in
+# a screenshot. Both sides therefore hash several regions, and a copy matches when any of
+# its regions is close to any region of the known image. The known image stores crops of
+# itself (a copy that lost up to ~15 % of a side still finds one of them); the image being
+# judged adds the regions left when bands of text or app chrome above or below the picture
+# are cut away (a caption bar, a screenshot's header and reply bar).
+HASH_SIDE = 512  # regions are cut from a copy at most this large: pHash needs only 32 x 32
+KNOWN_CROPS = (  # (left, top, right, bottom): the share of each side cut away
+    (0, 0, 0, 0), (.05, .05, .05, .05), (.1, .1, .1, .1), (.15, .15, .15, .15),
+    (.16, 0, 0, 0), (0, .16, 0, 0), (0, 0, .16, 0), (0, 0, 0, .16))
+MIN_BAND_SHARE = 0.15  # a region of bands lower than this share of the image is not hashed
+MAX_BANDS = 8  # a chat screenshot's many lines are merged into at most this many bands
+QUIET_ROW = 4.0  # grey-level standard deviation below which a row is a uniform gap
+
+
 def _trim_border(image: Image.Image) -> Image.Image:
     """Cut away a uniform border (added around a re-shared image)."""
     gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
@@ -222,20 +239,97 @@ def _trim_border(image: Image.Image) -> Image.Image:
     return image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
 
 
-def image_hashes(image: Image.Image) -> list[str]:
-    """Perceptual hashes (pHash) of the image, with its border trimmed and of its centre,
-    as hex strings: robust to re-encoding, resizing, small crops and borders."""
+def _hashable(image: Image.Image) -> Image.Image:
+    image = _trim_border(image)
+    if max(image.size) > HASH_SIDE:
+        image = image.copy()
+        image.thumbnail((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR)
+    return image
+
+
+def _cropped(image: Image.Image, left: float, top: float, right: float,
+             bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(w * left), round(h * top), round(w * (1 - right)),
+                       round(h * (1 - bottom))))
+
+
+def _phash(image: Image.Image) -> str:
     import imagehash
 
-    trimmed = _trim_border(image)
-    w, h = trimmed.size
-    centre = trimmed.crop((w // 10, h // 10, w - w // 10, h - h // 10))
-    return [str(imagehash.phash(trimmed)), str(imagehash.phash(centre))]
+    return str(imagehash.phash(image))
+
+
+def known_image_hashes(image: Image.Image) -> list[str]:
+    """pHashes (hex) of an image being registered as known: of the whole with its border
+    trimmed and of crops of it (5, 10 and 15 % of every side; 16 % of one side): eight
+    hashes, 135 characters as stored (the column holds 200)."""
+    image = _hashable(image)
+    return [_phash(_cropped(image, *crop)) for crop in KNOWN_CROPS]
+
+
+def row_bands(gray: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) rows of the bands of an image: runs of rows with content,
+    separated by uniform rows (at least 1 % of the height); at most MAX_BANDS of them."""
+    height = gray.shape[0]
+    busy = gray.std(axis=1) >= QUIET_ROW
+    gap = max(2, height // 100)
+    bands: list[list[int]] = []
+    row = 0
+    while row < height:
+        if not busy[row]:
+            row += 1
+            continue
+        first, quiet = row, 0
+        while row < height and quiet < gap:
+            quiet = 0 if busy[row] else quiet + 1
+            row += 1
+        bands.append([first, row - quiet])
+    while len(bands) > MAX_BANDS:  # merge the two bands closest to each other
+        k = int(np.argmin([bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]))
+        bands[k][1] = bands[k + 1][1]
+        del bands[k + 1]
+    return [(first, last) for first, last in bands]
+
+
+def image_hashes(image: Image.Image) -> list[str]:
+    """pHashes (hex) of an image being judged: of the whole (border trimmed), and of every
+    run of its bands (see row_bands) at least MIN_BAND_SHARE high, each trimmed again;
+    each region also by its centre (10 % cut from every side)."""
+    image = _hashable(image)
+    bands = row_bands(np.asarray(ImageOps.grayscale(image), dtype=np.float32))
+    regions = [image]
+    for a, (top, _) in enumerate(bands):
+        for b in range(a, len(bands)):
+            bottom = bands[b][1]
+            whole = a == 0 and b == len(bands) - 1 and top == 0 and bottom == image.height
+            if not whole and bottom - top >= image.height * MIN_BAND_SHARE:
+                regions.append(_trim_border(image.crop((0, top, image.width, bottom))))
+    hashes = []
+    for region in regions:
+        hashes += [_phash(region), _phash(_cropped(region, .1, .1, .1, .1))]
+    return list(dict.fromkeys(hashes))
 
 
 def hash_distance(a: str, b: str) -> int:
     """Hamming distance of two hex hashes."""
     return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
+    """For each known image, the least Hamming distance between any of ``hashes`` and any
+    of its own hashes (64 where it has none)."""
+    owners = [i for i, own in enumerate(known) for _ in own]
+    if not hashes or not owners:
+        return [64] * len(known)
+    mine = np.array([int(h, 16) for h in hashes], dtype=np.uint64)
+    theirs = np.array([int(h, 16) for own in known for h in own], dtype=np.uint64)
+    bits = np.unpackbits((mine[:, None] ^ theirs[None, :]).view(np.uint8), axis=1)
+    per_hash = bits.reshape(len(mine), len(theirs), 64).sum(axis=2).min(axis=0)
+    least = [64] * len(known)
+    for owner, distance in zip(owners, per_hash.tolist(), strict=True):
+        least[owner] = min(least[owner], distance)
+    return least
 
 
 SHORT_WORDS = frozenset(["i", "a", "u", "r", "y"])  # one-letter words that carry meaning in chat
@@ -265,14 +359,16 @@ def closest_match(hashes: list[str], words: set[str],
                   known: list[tuple[int, list[str], set[str]]]) -> tuple[int, int] | None:
     """(id, distance) of the known image this one is a copy of, or None.
 
-    Two images are copies when their perceptual hashes are close (whole image, and centre,
-    each against its own kind). A known image with text must also share most of its words
-    with this one: two memes on the same photo with different captions are different images,
-    and chat screenshots all look alike until you read them.
+    Two images are copies when a region of one has a perceptual hash close to a region of
+    the other (``image_hashes`` against ``known_image_hashes``; rows registered before
+    there were crops hold the whole and the centre, and match the same way). A known image
+    with text must also share most of its words with this one: two memes on the same photo
+    with different captions are different images, and chat screenshots all look alike until
+    you read them.
     """
     best = None
-    for known_id, known_hashes, known_words in known:
-        distance = min(hash_distance(a, b) for a, b in zip(hashes, known_hashes, strict=False))
+    distances = _distances(hashes, [known_hashes for _, known_hashes, _ in known])
+    for (known_id, _, known_words), distance in zip(known, distances, strict=True):
         if len(known_words) >= 2:
             same = distance <= TEXT_HASH_DISTANCE and \
                 len(known_words & words) / len(known_words) >= SHARED_WORDS
@@ -295,7 +391,7 @@ def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fin
     """The fingerprint of an image file (ImageRejected for what is no image)."""
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    return Fingerprint(image_hashes(image), text_words(reading.text, dictionary))
+    return Fingerprint(known_image_hashes(image), text_words(reading.text, dictionary))
 
 
 # -- judging an image -------------------------------------------------------------------------
