@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.images import (  # noqa: E402
-    HASH_DISTANCE,
     SHARED_WORDS,
     TEXT_HASH_DISTANCE,
     _trim_border,
@@ -187,6 +186,7 @@ def copies(known: list[Known], transforms: list[str], seed: int = 3
 
 
 # -- the method before: pHash of the trimmed image and of its centre, each against its kind --
+BEFORE_HASH_DISTANCE = 8  # its threshold for an image without text
 def before_hashes(image: Image.Image) -> list[str]:
     """Haven's hashes before crop-resistance (for registering and judging alike)."""
     import imagehash
@@ -206,7 +206,7 @@ def before_match(hashes: list[str], words: set[str], known) -> tuple[int, int] |
             same = distance <= TEXT_HASH_DISTANCE and \
                 len(known_words & words) / len(known_words) >= SHARED_WORDS
         else:
-            same = distance <= HASH_DISTANCE
+            same = distance <= BEFORE_HASH_DISTANCE
         if same and (best is None or distance < best[1]):
             best = (known_id, distance)
     return best

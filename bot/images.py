@@ -127,15 +127,43 @@ def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
     return Image.fromarray(np.where(text, 0, 255).astype(np.uint8)), float(text.mean())
 
 
+def light_page(gray: np.ndarray) -> bool:
+    """Whether most of the image is one light background (a light-mode screenshot, a page),
+    where dark ink on white must not be taken for a meme's outlined captions."""
+    histogram = np.bincount(gray[::4, ::4].ravel(), minlength=256)
+    mode = int(np.argmax(histogram))
+    return mode > 160 and histogram[max(0, mode - 6):mode + 7].sum() > 0.5 * histogram.sum()
+
+
+def caption_bar_height(gray: np.ndarray) -> int:
+    """Rows of the light caption bar above a photo (a "twitter meme"), or 0: the top rows
+    are uniform and light, and the tallest band (the photo) starts below them."""
+    top = gray[:max(2, gray.shape[0] // 50)]
+    if not (top.mean() > 200 and top.std() < QUIET_ROW):
+        return 0
+    bands = row_bands(gray)
+    tallest = max(bands, key=lambda band: band[1] - band[0], default=(0, 0))
+    return tallest[0]
+
+
 def _variants(image: Image.Image) -> list[tuple[str, Image.Image]]:
     """Preprocessed versions to try, the likeliest first: outlined captions for a meme,
-    light-on-dark text inverted for a dark-mode screenshot, the plain image otherwise."""
+    a caption meme's bar on its own, light-on-dark text inverted for a dark-mode
+    screenshot, the plain image otherwise (a light page first as a page of lines)."""
     mask, share = outline_text_mask(image)
     gray = ImageOps.grayscale(image)
-    cut = otsu_threshold(np.asarray(gray))
+    pixels = np.asarray(gray)
+    cut = otsu_threshold(pixels)
+    if light_page(pixels):
+        return [("page", gray), ("outline", mask),
+                ("binary", gray.point(lambda v: 0 if v < cut else 255))]
+    bar = caption_bar_height(pixels)
+    if bar:
+        return [("bar", gray.crop((0, 0, gray.width, bar))), ("outline", mask),
+                ("gray", gray)]
     if share > 0.004:
         return [("outline", mask), ("gray", gray), ("inverted", ImageOps.invert(gray))]
-    if np.asarray(gray).mean() < 110:  # dark mode: light text, made black on white
+    if pixels.mean() < 110:  # dark mode: light text, made black on white
         cut = max(cut, 128)  # text is far brighter than both background and bubbles
         return [("dark-binary", gray.point(lambda v: 0 if v > cut else 255)),
                 ("inverted", ImageOps.invert(gray)), ("outline", mask)]
@@ -197,11 +225,14 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     image = _scaled(image)
     best = Reading("", 0.0, "none", 0.0)
     for tried, (name, variant) in enumerate(_variants(image)):
+        # Sparse text (11) finds a meme's scattered captions, but misses lines of text
+        # next to a photo: a page is read by automatic layout (3), a caption bar as a block.
+        psm = {"page": 3, "bar": 6}.get(name, 11)
         left = timeout - (time.monotonic() - start)
         if left <= 0.5 or (tried == 2 and best.plausibility >= LAST_RESORT):
             break
         try:
-            words, confidence = _words_and_confidence(variant, left, 11)
+            words, confidence = _words_and_confidence(variant, left, psm)
         except RuntimeError:  # pytesseract's time-out: keep the best reading so far
             break
         score = plausibility(words, confidence, dictionary)

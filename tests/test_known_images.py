@@ -134,8 +134,8 @@ def test_cropped_framed_and_re_encoded_copies_of_a_known_image_are_flagged(local
     rng = random.Random(4)
     for n, how in enumerate(("crop-5", "border-white-5", "jpeg-60", "screenshot")):
         share(local, f"F0COPY00{n}", transformed(known, how, rng))
-    notices = wait_for(lambda: len(local.double.dms_to(TARGET)) >= 4 and
-                       local.double.dms_to(TARGET), timeout=60)
+    assert wait_for(lambda: len(local.double.dms_to(TARGET)) >= 4, timeout=60)
+    notices = local.double.dms_to(TARGET)
     assert all(KNOWN_NOTICE in render.blocks(n["blocks"]) for n in notices)
     assert sorted(f.event_id.rsplit(":", 1)[1] for f in rows(local, Flag)) == \
         ["F0COPY000", "F0COPY001", "F0COPY002", "F0COPY003"]
