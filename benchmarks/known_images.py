@@ -34,15 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.images import (  # noqa: E402
-    SHARED_WORDS,
-    TEXT_HASH_DISTANCE,
     _trim_border,
     closest_match,
     decode,
     dictionary_for,
+    fingerprint,
     hash_distance,
     image_hashes,
-    known_image_hashes,
     read_text,
     text_words,
 )
@@ -187,6 +185,8 @@ def copies(known: list[Known], transforms: list[str], seed: int = 3
 
 # -- the method before: pHash of the trimmed image and of its centre, each against its kind --
 BEFORE_HASH_DISTANCE = 8  # its threshold for an image without text
+BEFORE_TEXT_HASH_DISTANCE = 16  # ... and for one with text, whose words matched as well
+BEFORE_SHARED_WORDS = 0.5
 def before_hashes(image: Image.Image) -> list[str]:
     """Haven's hashes before crop-resistance (for registering and judging alike)."""
     import imagehash
@@ -203,8 +203,8 @@ def before_match(hashes: list[str], words: set[str], known) -> tuple[int, int] |
     for known_id, known_hashes, known_words in known:
         distance = min(hash_distance(a, b) for a, b in zip(hashes, known_hashes, strict=False))
         if len(known_words) >= 2:
-            same = distance <= TEXT_HASH_DISTANCE and \
-                len(known_words & words) / len(known_words) >= SHARED_WORDS
+            same = distance <= BEFORE_TEXT_HASH_DISTANCE and \
+                len(known_words & words) / len(known_words) >= BEFORE_SHARED_WORDS
         else:
             same = distance <= BEFORE_HASH_DISTANCE
         if same and (best is None or distance < best[1]):
@@ -212,8 +212,21 @@ def before_match(hashes: list[str], words: set[str], known) -> tuple[int, int] |
     return best
 
 
-METHODS = {"before": (before_hashes, before_hashes, before_match),
-           "after": (known_image_hashes, image_hashes, closest_match)}
+def before_register(data: bytes, dictionary: set[str]) -> tuple[list[str], set[str]]:
+    """What Haven kept of a known image before: two hashes and the words of one reading."""
+    image = decode(data)
+    return before_hashes(image), text_words(read_text(image, dictionary=dictionary).text,
+                                            dictionary)
+
+
+def after_register(data: bytes, dictionary: set[str]) -> tuple[list[str], set[str]]:
+    """What Haven keeps now (bot.images.fingerprint)."""
+    print_ = fingerprint(data, dictionary)
+    return print_.hashes, print_.words
+
+
+METHODS = {"before": (before_register, before_hashes, before_match),
+           "after": (after_register, image_hashes, closest_match)}
 
 
 def judged(data: bytes, dictionary: set[str], known_by: dict) -> dict:
@@ -243,9 +256,7 @@ def main() -> None:
     for name, (register, _, _) in METHODS.items():
         rows, start = [], time.perf_counter()
         for i, entry in enumerate(known):
-            image = decode(png(entry.image))
-            words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
-            rows.append((i, register(image), words))
+            rows.append((i, *register(png(entry.image), dictionary)))
         known_by[name] = rows
         register_seconds[name] = (time.perf_counter() - start) / len(known)
     tried = [(i, how, judged(data, dictionary, known_by))
@@ -255,38 +266,38 @@ def main() -> None:
     print(f"{len(known)} registered images (memes, caption memes, chat screenshots, photos), "
           f"{len(tried)} copies, {len(others)} benign images; one core\n")
     names = list(METHODS)
-    print(f"{'recognised':24}" + "".join(f"{n:>10}" for n in names))
+    print(f"{'recognised':32}" + "".join(f"{n:>10}" for n in names))
     for how in TRANSFORMS:
         rows = [r for _, h, r in tried if h == how]
-        print(f"{how:24}" + "".join(
+        print(f"{how:32}" + "".join(
             f"{sum(r[n] == i for i, h, r in tried if h == how) / len(rows):>10.0%}"
             for n in names))
-    print(f"{'all copies':24}" + "".join(
+    print(f"{'all copies':32}" + "".join(
         f"{sum(r[n] == i for i, _, r in tried) / len(tried):>10.1%}" for n in names))
     for kind in dict.fromkeys(k.kind for k in known):
         mine = [(i, r) for i, _, r in tried if known[i].kind == kind]
-        print(f"{'  of ' + kind + 's':24}" + "".join(
+        print(f"{'  of ' + kind + 's':32}" + "".join(
             f"{sum(r[n] == i for i, r in mine) / len(mine):>10.1%}" for n in names))
     wrong = {n: sum(r[n] is not None and r[n] != i for i, _, r in tried) for n in names}
-    print(f"{'copy taken for another':24}" + "".join(f"{wrong[n]:>10}" for n in names))
-    print(f"\n{'false matches':24}" + "".join(f"{n:>10}" for n in names))
+    print(f"{'copy taken for another':32}" + "".join(f"{wrong[n]:>10}" for n in names))
+    print(f"\n{'false matches':32}" + "".join(f"{n:>10}" for n in names))
     for kind in dict.fromkeys(k for k, _ in others):
         rows = [r for k, r in others if k == kind]
-        print(f"{kind + f' ({len(rows)})':24}" + "".join(
+        print(f"{kind + f' ({len(rows)})':32}" + "".join(
             f"{sum(r[n] is not None for r in rows):>10}" for n in names))
-    print(f"{'all benign':24}" + "".join(
+    print(f"{'all benign':32}" + "".join(
         f"{sum(r[n] is not None for _, r in others):>10}" for n in names))
     every = [r for _, _, r in tried] + [r for _, r in others]
-    print(f"\n{'seconds per image':24}" + "".join(f"{n:>10}" for n in names))
-    print(f"{'register (with OCR)':24}" + "".join(f"{register_seconds[n]:>10.3f}"
+    print(f"\n{'seconds per image':32}" + "".join(f"{n:>10}" for n in names))
+    print(f"{'register (OCR, hashes)':32}" + "".join(f"{register_seconds[n]:>10.3f}"
                                                  for n in names))
     for label, pick in (("hash + match, median", 50), ("hash + match, p95", 95)):
-        print(f"{label:24}" + "".join(
+        print(f"{label:32}" + "".join(
             f"{np.percentile([r[f'{n} seconds'] for r in every], pick):>10.3f}"
             for n in names))
     ocr = [r["ocr"] for r in every]
-    print(f"{'OCR (shared), median':24}{np.median(ocr):>10.3f}\n"
-          f"{'OCR (shared), p95':24}{np.percentile(ocr, 95):>10.3f}")
+    print(f"{'OCR (shared), median':32}{np.median(ocr):>10.3f}\n"
+          f"{'OCR (shared), p95':32}{np.percentile(ocr, 95):>10.3f}")
 
 
 if __name__ == "__main__":

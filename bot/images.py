@@ -29,7 +29,8 @@ LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
 HASH_DISTANCE = 10  # bits (of 64) two hashes of a textless image may differ: one image
 # (a copy turned by 2 degrees is up to 10 bits away; benchmarks/known_images.py finds no
 # unrelated image closer than 16 bits to a known photo)
-TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
+TEXT_HASH_DISTANCE = 12  # ... of an image with text, whose words must match as well (at
+# 16, the same caption on another photo matched once a copy's bands were hashed as well)
 SHARED_WORDS = 0.5  # share of a known image's words that a copy must contain
 
 # Pillow's own guard, for any image opened in this process: a warning above MAX_PIXELS and
@@ -146,29 +147,42 @@ def caption_bar_height(gray: np.ndarray) -> int:
     return tallest[0]
 
 
-def _variants(image: Image.Image) -> list[tuple[str, Image.Image]]:
+Variant = tuple[str, list[tuple[Image.Image, int]]]  # a name; parts and their page modes
+
+
+def _variants(image: Image.Image) -> list[Variant]:
     """Preprocessed versions to try, the likeliest first: outlined captions for a meme,
-    a caption meme's bar on its own, light-on-dark text inverted for a dark-mode
-    screenshot, the plain image otherwise (a light page first as a page of lines)."""
+    a caption meme's bar as a block (and outlined captions on its photo, if any),
+    light-on-dark text inverted for a dark-mode screenshot, the plain image otherwise (a
+    light page first as a page of lines).
+
+    Tesseract's sparse-text mode (11) finds a meme's scattered captions but misses lines of
+    text next to a photo: a page is read with automatic layout (3), a caption bar as a
+    block (6).
+    """
     mask, share = outline_text_mask(image)
     gray = ImageOps.grayscale(image)
     pixels = np.asarray(gray)
     cut = otsu_threshold(pixels)
     if light_page(pixels):
-        return [("page", gray), ("outline", mask),
-                ("binary", gray.point(lambda v: 0 if v < cut else 255))]
+        return [("page", [(gray, 3)]), ("outline", [(mask, 11)]),
+                ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
     bar = caption_bar_height(pixels)
     if bar:
-        return [("bar", gray.crop((0, 0, gray.width, bar))), ("outline", mask),
-                ("gray", gray)]
+        below = mask.crop((0, bar, mask.width, mask.height))
+        parts = [(gray.crop((0, 0, gray.width, bar)), 6)]
+        if (np.asarray(below) == 0).mean() > 0.004:  # a meme with a caption bar added
+            parts.append((below, 11))
+        return [("bar", parts), ("outline", [(mask, 11)]), ("gray", [(gray, 11)])]
     if share > 0.004:
-        return [("outline", mask), ("gray", gray), ("inverted", ImageOps.invert(gray))]
+        return [("outline", [(mask, 11)]), ("gray", [(gray, 11)]),
+                ("inverted", [(ImageOps.invert(gray), 11)])]
     if pixels.mean() < 110:  # dark mode: light text, made black on white
         cut = max(cut, 128)  # text is far brighter than both background and bubbles
-        return [("dark-binary", gray.point(lambda v: 0 if v > cut else 255)),
-                ("inverted", ImageOps.invert(gray)), ("outline", mask)]
-    return [("gray", gray), ("outline", mask),
-            ("binary", gray.point(lambda v: 0 if v < cut else 255))]
+        return [("dark-binary", [(gray.point(lambda v: 0 if v > cut else 255), 11)]),
+                ("inverted", [(ImageOps.invert(gray), 11)]), ("outline", [(mask, 11)])]
+    return [("gray", [(gray, 11)]), ("outline", [(mask, 11)]),
+            ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
 
 
 def otsu_threshold(gray: np.ndarray) -> int:
@@ -222,17 +236,14 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     # OpenMP threads fighting over two cores made each reading slower, not faster.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     start = time.monotonic()
-    image = _scaled(image)
+    image = _scaled(_trim_border(image))  # a frame around a re-shared image hides its layout
     best = Reading("", 0.0, "none", 0.0)
-    for tried, (name, variant) in enumerate(_variants(image)):
-        # Sparse text (11) finds a meme's scattered captions, but misses lines of text
-        # next to a photo: a page is read by automatic layout (3), a caption bar as a block.
-        psm = {"page": 3, "bar": 6}.get(name, 11)
+    for tried, (name, parts) in enumerate(_variants(image)):
         left = timeout - (time.monotonic() - start)
         if left <= 0.5 or (tried == 2 and best.plausibility >= LAST_RESORT):
             break
         try:
-            words, confidence = _words_and_confidence(variant, left, psm)
+            words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
         except RuntimeError:  # pytesseract's time-out: keep the best reading so far
             break
         score = plausibility(words, confidence, dictionary)
@@ -241,6 +252,19 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
         if score >= GOOD_ENOUGH:
             break
     return Reading(best.text, best.plausibility, best.variant, time.monotonic() - start)
+
+
+def _read_parts(parts: list[tuple[Image.Image, int]], timeout: float) -> tuple[list[str], float]:
+    """The words of every part in turn, and their mean confidence (weighted by words)."""
+    words, weighted, deadline = [], 0.0, time.monotonic() + timeout
+    for part, psm in parts:
+        left = deadline - time.monotonic()
+        if left <= 0.5 and words:
+            break
+        found, confidence = _words_and_confidence(part, max(0.5, left), psm)
+        words += found
+        weighted += confidence * len(found)
+    return words, weighted / len(words) if words else 0.0
 
 
 # -- perceptual hashes ---------------------------------------------------------------------
@@ -254,6 +278,7 @@ HASH_SIDE = 512  # regions are cut from a copy at most this large: pHash needs o
 KNOWN_CROPS = (  # (left, top, right, bottom): the share of each side cut away
     (0, 0, 0, 0), (.05, .05, .05, .05), (.1, .1, .1, .1), (.15, .15, .15, .15),
     (.16, 0, 0, 0), (0, .16, 0, 0), (0, 0, .16, 0), (0, 0, 0, .16))
+TURNS = (-2, 2)  # degrees: the whole image is also hashed turned back by these
 MIN_BAND_SHARE = 0.15  # a region of bands lower than this share of the image is not hashed
 MAX_BANDS = 8  # a chat screenshot's many lines are merged into at most this many bands
 QUIET_ROW = 4.0  # grey-level standard deviation below which a row is a uniform gap
@@ -326,7 +351,8 @@ def row_bands(gray: np.ndarray) -> list[tuple[int, int]]:
 def image_hashes(image: Image.Image) -> list[str]:
     """pHashes (hex) of an image being judged: of the whole (border trimmed), and of every
     run of its bands (see row_bands) at least MIN_BAND_SHARE high, each trimmed again;
-    each region also by its centre (10 % cut from every side)."""
+    each region also by its centre (10 % cut from every side); and the centre of the whole
+    turned by TURNS."""
     image = _hashable(image)
     bands = row_bands(np.asarray(ImageOps.grayscale(image), dtype=np.float32))
     regions = [image]
@@ -339,6 +365,9 @@ def image_hashes(image: Image.Image) -> list[str]:
     hashes = []
     for region in regions:
         hashes += [_phash(region), _phash(_cropped(region, .1, .1, .1, .1))]
+    for angle in TURNS:  # a copy turned a little (a photo of a screen) is turned back
+        turned = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor="white")
+        hashes.append(_phash(_cropped(turned, .1, .1, .1, .1)))
     return list(dict.fromkeys(hashes))
 
 
@@ -393,16 +422,17 @@ def closest_match(hashes: list[str], words: set[str],
     Two images are copies when a region of one has a perceptual hash close to a region of
     the other (``image_hashes`` against ``known_image_hashes``; rows registered before
     there were crops hold the whole and the centre, and match the same way). A known image
-    with text must also share most of its words with this one: two memes on the same photo
-    with different captions are different images, and chat screenshots all look alike until
-    you read them.
+    with text must also share half of its words (and at least two) with this one: two memes
+    on the same photo with different captions are different images, and chat screenshots
+    all look alike until you read them.
     """
     best = None
     distances = _distances(hashes, [known_hashes for _, known_hashes, _ in known])
     for (known_id, _, known_words), distance in zip(known, distances, strict=True):
         if len(known_words) >= 2:
-            same = distance <= TEXT_HASH_DISTANCE and \
-                len(known_words & words) / len(known_words) >= SHARED_WORDS
+            shared = len(known_words & words)
+            same = distance <= TEXT_HASH_DISTANCE and shared >= 2 and \
+                shared / len(known_words) >= SHARED_WORDS
         else:
             same = distance <= HASH_DISTANCE
         if same and (best is None or distance < best[1]):
@@ -419,10 +449,27 @@ class Fingerprint:
 
 
 def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fingerprint:
-    """The fingerprint of an image file (ImageRejected for what is no image)."""
+    """The fingerprint of an image file (ImageRejected for what is no image).
+
+    Its words are those read both in the image and in a re-encoded, slightly smaller copy
+    of it: words Tesseract makes up from a photo's texture change from one copy to the
+    next, and a photo registered with them would be recognised only when the same noise
+    is read again. A plausible reading is kept whole even when its copy reads less: an
+    image with text must never become a bare picture that any caption on it would match.
+    """
     image = decode(data)
-    reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    return Fingerprint(known_image_hashes(image), text_words(reading.text, dictionary))
+    reading = read_text(image, dictionary=dictionary, timeout=timeout / 2)
+    words = text_words(reading.text, dictionary)
+    if words:
+        buffer = io.BytesIO()
+        image.resize((image.width * 9 // 10, image.height * 9 // 10)).save(buffer, "JPEG",
+                                                                           quality=75)
+        again = read_text(decode(buffer.getvalue()), dictionary=dictionary,
+                          timeout=timeout / 2)
+        stable = words & text_words(again.text, dictionary)
+        if len(stable) >= max(2, len(words) / 2) or reading.plausibility < GOOD_ENOUGH:
+            words = stable
+    return Fingerprint(known_image_hashes(image), words)
 
 
 # -- judging an image -------------------------------------------------------------------------
