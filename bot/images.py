@@ -376,6 +376,9 @@ def hash_distance(a: str, b: str) -> int:
     return bin(int(a, 16) ^ int(b, 16)).count("1")
 
 
+_BITS = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)
+
+
 def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
     """For each known image, the least Hamming distance between any of ``hashes`` and any
     of its own hashes (64 where it has none)."""
@@ -384,8 +387,8 @@ def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
         return [64] * len(known)
     mine = np.array([int(h, 16) for h in hashes], dtype=np.uint64)
     theirs = np.array([int(h, 16) for own in known for h in own], dtype=np.uint64)
-    bits = np.unpackbits((mine[:, None] ^ theirs[None, :]).view(np.uint8), axis=1)
-    per_hash = bits.reshape(len(mine), len(theirs), 64).sum(axis=2).min(axis=0)
+    differ = (mine[:, None] ^ theirs[None, :]).view(np.uint8)  # 8 bytes per pair
+    per_hash = _BITS[differ].reshape(len(mine), len(theirs), 8).sum(axis=2).min(axis=0)
     least = [64] * len(known)
     for owner, distance in zip(owners, per_hash.tolist(), strict=True):
         least[owner] = min(least[owner], distance)

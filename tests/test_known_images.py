@@ -86,7 +86,7 @@ def test_images_that_only_look_alike_are_not_matched(dictionary):
                              size=(900, 600)),
                  photo("chelsea", (800, 600))]
     match = matcher(dictionary, originals)
-    alike = [meme("everyone look at", "this rocket", background="rocket", size=(900, 600)),
+    alike = [meme("great job team", "we crushed it", background="rocket", size=(900, 600)),
              meme("everyone look at", "this clown", background="coffee", size=(900, 600)),
              caption_bar("when the build finally passes", background="astronaut",
                          size=(900, 600)),
