@@ -61,8 +61,8 @@ def recall(expected: str, read: str) -> float:
     return sum(w in words for w in wanted) / len(wanted)
 
 
-KINDS = {"meme": "Impact-style memes", "caption": "caption memes",
-         "light": "light screenshots", "dark": "dark screenshots"}
+KINDS = {"meme": "memes", "caption": "caption memes", "light": "light screens",
+         "dark": "dark screens"}  # recall on the harassing images of each kind
 
 
 def measure(reader, cases, model) -> dict:
@@ -161,7 +161,7 @@ def main() -> None:
     rows = {name: measure(reader, cases, model) for name, reader in readers.items()}
     print(f"{'':26}{'haven':>12}{'plain tesseract':>18}")
     for key, label, fmt in (("recall", "word recall", "{:.1%}"),
-                            *((f"recall_{kind}", f"  harassing {name}", "{:.1%}")
+                            *((f"recall_{kind}", f"  {name}", "{:.1%}")
                               for kind, name in KINDS.items()),
                             ("harassing_flagged", "harassing flagged", "{:.1%}"),
                             ("benign_flagged", "benign flagged", "{:.1%}"),
