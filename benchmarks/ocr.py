@@ -61,6 +61,10 @@ def recall(expected: str, read: str) -> float:
     return sum(w in words for w in wanted) / len(wanted)
 
 
+KINDS = {"meme": "memes", "caption": "caption memes", "light": "light screens",
+         "dark": "dark screens"}  # recall on the harassing images of each kind
+
+
 def measure(reader, cases, model) -> dict:
     recalls, seconds, flags = [], [], []
     for case in cases:
@@ -72,7 +76,10 @@ def measure(reader, cases, model) -> dict:
         flags.append((case.harassing, score >= model.threshold))
     harassing = [f for h, f in flags if h]
     benign = [f for h, f in flags if not h]
-    return {"recall": np.mean(recalls), "harassing_flagged": np.mean(harassing),
+    by_kind = {f"recall_{kind}": np.mean([r for r, c in zip(recalls, cases, strict=True)
+                                          if c.harassing and c.kind == kind])
+               for kind in KINDS}
+    return {"recall": np.mean(recalls), **by_kind, "harassing_flagged": np.mean(harassing),
             "benign_flagged": np.mean(benign), "p50": np.median(seconds),
             "p95": np.percentile(seconds, 95)}
 
@@ -154,6 +161,8 @@ def main() -> None:
     rows = {name: measure(reader, cases, model) for name, reader in readers.items()}
     print(f"{'':26}{'haven':>12}{'plain tesseract':>18}")
     for key, label, fmt in (("recall", "word recall", "{:.1%}"),
+                            *((f"recall_{kind}", f"  {name}", "{:.1%}")
+                              for kind, name in KINDS.items()),
                             ("harassing_flagged", "harassing flagged", "{:.1%}"),
                             ("benign_flagged", "benign flagged", "{:.1%}"),
                             ("p50", "seconds/image p50", "{:.2f}"),

@@ -26,8 +26,11 @@ MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at leas
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
 LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
-HASH_DISTANCE = 8  # bits (of 64) two hashes of a textless image may differ: one image
-TEXT_HASH_DISTANCE = 16  # ... of an image with text, whose words must match as well
+HASH_DISTANCE = 10  # bits (of 64) two hashes of a textless image may differ: one image
+# (a copy turned by 2 degrees is up to 10 bits away; benchmarks/known_images.py finds no
+# unrelated image closer than 16 bits to a known photo)
+TEXT_HASH_DISTANCE = 12  # ... of an image with text, whose words must match as well (at
+# 16, the same caption on another photo matched once a copy's bands were hashed as well)
 SHARED_WORDS = 0.5  # share of a known image's words that a copy must contain
 
 # Pillow's own guard, for any image opened in this process: a warning above MAX_PIXELS and
@@ -125,20 +128,61 @@ def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
     return Image.fromarray(np.where(text, 0, 255).astype(np.uint8)), float(text.mean())
 
 
-def _variants(image: Image.Image) -> list[tuple[str, Image.Image]]:
+def light_page(gray: np.ndarray) -> bool:
+    """Whether most of the image is one light background (a light-mode screenshot, a page),
+    where dark ink on white must not be taken for a meme's outlined captions."""
+    histogram = np.bincount(gray[::4, ::4].ravel(), minlength=256)
+    mode = int(np.argmax(histogram))
+    return mode > 160 and histogram[max(0, mode - 6):mode + 7].sum() > 0.5 * histogram.sum()
+
+
+def caption_bar_height(gray: np.ndarray) -> int:
+    """Rows of the light caption bar above a photo (a "twitter meme"), or 0: the top rows
+    are uniform and light, and the tallest band (the photo) starts below them."""
+    top = gray[:max(2, gray.shape[0] // 50)]
+    if not (top.mean() > 200 and top.std() < QUIET_ROW):
+        return 0
+    bands = row_bands(gray)
+    tallest = max(bands, key=lambda band: band[1] - band[0], default=(0, 0))
+    return tallest[0]
+
+
+Variant = tuple[str, list[tuple[Image.Image, int]]]  # a name; parts and their page modes
+
+
+def _variants(image: Image.Image) -> list[Variant]:
     """Preprocessed versions to try, the likeliest first: outlined captions for a meme,
-    light-on-dark text inverted for a dark-mode screenshot, the plain image otherwise."""
+    a caption meme's bar as a block (and outlined captions on its photo, if any),
+    light-on-dark text inverted for a dark-mode screenshot, the plain image otherwise (a
+    light page first as a page of lines).
+
+    Tesseract's sparse-text mode (11) finds a meme's scattered captions but misses lines of
+    text next to a photo: a page is read with automatic layout (3), a caption bar as a
+    block (6).
+    """
     mask, share = outline_text_mask(image)
     gray = ImageOps.grayscale(image)
-    cut = otsu_threshold(np.asarray(gray))
+    pixels = np.asarray(gray)
+    cut = otsu_threshold(pixels)
+    if light_page(pixels):
+        return [("page", [(gray, 3)]), ("outline", [(mask, 11)]),
+                ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
+    bar = caption_bar_height(pixels)
+    if bar:
+        below = mask.crop((0, bar, mask.width, mask.height))
+        parts = [(gray.crop((0, 0, gray.width, bar)), 6)]
+        if (np.asarray(below) == 0).mean() > 0.004:  # a meme with a caption bar added
+            parts.append((below, 11))
+        return [("bar", parts), ("outline", [(mask, 11)]), ("gray", [(gray, 11)])]
     if share > 0.004:
-        return [("outline", mask), ("gray", gray), ("inverted", ImageOps.invert(gray))]
-    if np.asarray(gray).mean() < 110:  # dark mode: light text, made black on white
+        return [("outline", [(mask, 11)]), ("gray", [(gray, 11)]),
+                ("inverted", [(ImageOps.invert(gray), 11)])]
+    if pixels.mean() < 110:  # dark mode: light text, made black on white
         cut = max(cut, 128)  # text is far brighter than both background and bubbles
-        return [("dark-binary", gray.point(lambda v: 0 if v > cut else 255)),
-                ("inverted", ImageOps.invert(gray)), ("outline", mask)]
-    return [("gray", gray), ("outline", mask),
-            ("binary", gray.point(lambda v: 0 if v < cut else 255))]
+        return [("dark-binary", [(gray.point(lambda v: 0 if v > cut else 255), 11)]),
+                ("inverted", [(ImageOps.invert(gray), 11)]), ("outline", [(mask, 11)])]
+    return [("gray", [(gray, 11)]), ("outline", [(mask, 11)]),
+            ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
 
 
 def otsu_threshold(gray: np.ndarray) -> int:
@@ -192,14 +236,14 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     # OpenMP threads fighting over two cores made each reading slower, not faster.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     start = time.monotonic()
-    image = _scaled(image)
+    image = _scaled(_trim_border(image))  # a frame around a re-shared image hides its layout
     best = Reading("", 0.0, "none", 0.0)
-    for tried, (name, variant) in enumerate(_variants(image)):
+    for tried, (name, parts) in enumerate(_variants(image)):
         left = timeout - (time.monotonic() - start)
         if left <= 0.5 or (tried == 2 and best.plausibility >= LAST_RESORT):
             break
         try:
-            words, confidence = _words_and_confidence(variant, left, 11)
+            words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
         except RuntimeError:  # pytesseract's time-out: keep the best reading so far
             break
         score = plausibility(words, confidence, dictionary)
@@ -210,7 +254,36 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     return Reading(best.text, best.plausibility, best.variant, time.monotonic() - start)
 
 
+def _read_parts(parts: list[tuple[Image.Image, int]], timeout: float) -> tuple[list[str], float]:
+    """The words of every part in turn, and their mean confidence (weighted by words)."""
+    words, weighted, deadline = [], 0.0, time.monotonic() + timeout
+    for part, psm in parts:
+        left = deadline - time.monotonic()
+        if left <= 0.5 and words:
+            break
+        found, confidence = _words_and_confidence(part, max(0.5, left), psm)
+        words += found
+        weighted += confidence * len(found)
+    return words, weighted / len(words) if words else 0.0
+
+
 # -- perceptual hashes ---------------------------------------------------------------------
+# A re-shared copy is rarely the same picture: it is cropped, framed, captioned or shown in
+# a screenshot. Both sides therefore hash several regions, and a copy matches when any of
+# its regions is close to any region of the known image. The known image stores crops of
+# itself (a copy that lost up to ~15 % of a side still finds one of them); the image being
+# judged adds the regions left when bands of text or app chrome above or below the picture
+# are cut away (a caption bar, a screenshot's header and reply bar).
+HASH_SIDE = 512  # regions are cut from a copy at most this large: pHash needs only 32 x 32
+KNOWN_CROPS = (  # (left, top, right, bottom): the share of each side cut away
+    (0, 0, 0, 0), (.05, .05, .05, .05), (.1, .1, .1, .1), (.15, .15, .15, .15),
+    (.16, 0, 0, 0), (0, .16, 0, 0), (0, 0, .16, 0), (0, 0, 0, .16))
+TURNS = (-2, 2)  # degrees: the whole image is also hashed turned back by these
+MIN_BAND_SHARE = 0.15  # a region of bands lower than this share of the image is not hashed
+MAX_BANDS = 8  # a chat screenshot's many lines are merged into at most this many bands
+QUIET_ROW = 4.0  # grey-level standard deviation below which a row is a uniform gap
+
+
 def _trim_border(image: Image.Image) -> Image.Image:
     """Cut away a uniform border (added around a re-shared image)."""
     gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
@@ -222,20 +295,104 @@ def _trim_border(image: Image.Image) -> Image.Image:
     return image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
 
 
-def image_hashes(image: Image.Image) -> list[str]:
-    """Perceptual hashes (pHash) of the image, with its border trimmed and of its centre,
-    as hex strings: robust to re-encoding, resizing, small crops and borders."""
+def _hashable(image: Image.Image) -> Image.Image:
+    image = _trim_border(image)
+    if max(image.size) > HASH_SIDE:
+        image = image.copy()
+        image.thumbnail((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR)
+    return image
+
+
+def _cropped(image: Image.Image, left: float, top: float, right: float,
+             bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(w * left), round(h * top), round(w * (1 - right)),
+                       round(h * (1 - bottom))))
+
+
+def _phash(image: Image.Image) -> str:
     import imagehash
 
-    trimmed = _trim_border(image)
-    w, h = trimmed.size
-    centre = trimmed.crop((w // 10, h // 10, w - w // 10, h - h // 10))
-    return [str(imagehash.phash(trimmed)), str(imagehash.phash(centre))]
+    return str(imagehash.phash(image))
+
+
+def known_image_hashes(image: Image.Image) -> list[str]:
+    """pHashes (hex) of an image being registered as known: of the whole with its border
+    trimmed and of crops of it (5, 10 and 15 % of every side; 16 % of one side): eight
+    hashes, 135 characters as stored (the column holds 200)."""
+    image = _hashable(image)
+    return [_phash(_cropped(image, *crop)) for crop in KNOWN_CROPS]
+
+
+def row_bands(gray: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) rows of the bands of an image: runs of rows with content,
+    separated by uniform rows (at least 1 % of the height); at most MAX_BANDS of them."""
+    height = gray.shape[0]
+    busy = gray.std(axis=1) >= QUIET_ROW
+    gap = max(2, height // 100)
+    bands: list[list[int]] = []
+    row = 0
+    while row < height:
+        if not busy[row]:
+            row += 1
+            continue
+        first, quiet = row, 0
+        while row < height and quiet < gap:
+            quiet = 0 if busy[row] else quiet + 1
+            row += 1
+        bands.append([first, row - quiet])
+    while len(bands) > MAX_BANDS:  # merge the two bands closest to each other
+        k = int(np.argmin([bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]))
+        bands[k][1] = bands[k + 1][1]
+        del bands[k + 1]
+    return [(first, last) for first, last in bands]
+
+
+def image_hashes(image: Image.Image) -> list[str]:
+    """pHashes (hex) of an image being judged: of the whole (border trimmed), and of every
+    run of its bands (see row_bands) at least MIN_BAND_SHARE high, each trimmed again;
+    each region also by its centre (10 % cut from every side); and the centre of the whole
+    turned by TURNS."""
+    image = _hashable(image)
+    bands = row_bands(np.asarray(ImageOps.grayscale(image), dtype=np.float32))
+    regions = [image]
+    for a, (top, _) in enumerate(bands):
+        for b in range(a, len(bands)):
+            bottom = bands[b][1]
+            whole = a == 0 and b == len(bands) - 1 and top == 0 and bottom == image.height
+            if not whole and bottom - top >= image.height * MIN_BAND_SHARE:
+                regions.append(_trim_border(image.crop((0, top, image.width, bottom))))
+    hashes = []
+    for region in regions:
+        hashes += [_phash(region), _phash(_cropped(region, .1, .1, .1, .1))]
+    for angle in TURNS:  # a copy turned a little (a photo of a screen) is turned back
+        turned = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor="white")
+        hashes.append(_phash(_cropped(turned, .1, .1, .1, .1)))
+    return list(dict.fromkeys(hashes))
 
 
 def hash_distance(a: str, b: str) -> int:
     """Hamming distance of two hex hashes."""
     return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+_BITS = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)
+
+
+def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
+    """For each known image, the least Hamming distance between any of ``hashes`` and any
+    of its own hashes (64 where it has none)."""
+    owners = [i for i, own in enumerate(known) for _ in own]
+    if not hashes or not owners:
+        return [64] * len(known)
+    mine = np.array([int(h, 16) for h in hashes], dtype=np.uint64)
+    theirs = np.array([int(h, 16) for own in known for h in own], dtype=np.uint64)
+    differ = (mine[:, None] ^ theirs[None, :]).view(np.uint8)  # 8 bytes per pair
+    per_hash = _BITS[differ].reshape(len(mine), len(theirs), 8).sum(axis=2).min(axis=0)
+    least = [64] * len(known)
+    for owner, distance in zip(owners, per_hash.tolist(), strict=True):
+        least[owner] = min(least[owner], distance)
+    return least
 
 
 SHORT_WORDS = frozenset(["i", "a", "u", "r", "y"])  # one-letter words that carry meaning in chat
@@ -265,17 +422,20 @@ def closest_match(hashes: list[str], words: set[str],
                   known: list[tuple[int, list[str], set[str]]]) -> tuple[int, int] | None:
     """(id, distance) of the known image this one is a copy of, or None.
 
-    Two images are copies when their perceptual hashes are close (whole image, and centre,
-    each against its own kind). A known image with text must also share most of its words
-    with this one: two memes on the same photo with different captions are different images,
-    and chat screenshots all look alike until you read them.
+    Two images are copies when a region of one has a perceptual hash close to a region of
+    the other (``image_hashes`` against ``known_image_hashes``; rows registered before
+    there were crops hold the whole and the centre, and match the same way). A known image
+    with text must also share half of its words (and at least two) with this one: two memes
+    on the same photo with different captions are different images, and chat screenshots
+    all look alike until you read them.
     """
     best = None
-    for known_id, known_hashes, known_words in known:
-        distance = min(hash_distance(a, b) for a, b in zip(hashes, known_hashes, strict=False))
+    distances = _distances(hashes, [known_hashes for _, known_hashes, _ in known])
+    for (known_id, _, known_words), distance in zip(known, distances, strict=True):
         if len(known_words) >= 2:
-            same = distance <= TEXT_HASH_DISTANCE and \
-                len(known_words & words) / len(known_words) >= SHARED_WORDS
+            shared = len(known_words & words)
+            same = distance <= TEXT_HASH_DISTANCE and shared >= 2 and \
+                shared / len(known_words) >= SHARED_WORDS
         else:
             same = distance <= HASH_DISTANCE
         if same and (best is None or distance < best[1]):
@@ -292,10 +452,27 @@ class Fingerprint:
 
 
 def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fingerprint:
-    """The fingerprint of an image file (ImageRejected for what is no image)."""
+    """The fingerprint of an image file (ImageRejected for what is no image).
+
+    Its words are those read both in the image and in a re-encoded, slightly smaller copy
+    of it: words Tesseract makes up from a photo's texture change from one copy to the
+    next, and a photo registered with them would be recognised only when the same noise
+    is read again. A plausible reading is kept whole even when its copy reads less: an
+    image with text must never become a bare picture that any caption on it would match.
+    """
     image = decode(data)
-    reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    return Fingerprint(image_hashes(image), text_words(reading.text, dictionary))
+    reading = read_text(image, dictionary=dictionary, timeout=timeout / 2)
+    words = text_words(reading.text, dictionary)
+    if words:
+        buffer = io.BytesIO()
+        image.resize((image.width * 9 // 10, image.height * 9 // 10)).save(buffer, "JPEG",
+                                                                           quality=75)
+        again = read_text(decode(buffer.getvalue()), dictionary=dictionary,
+                          timeout=timeout / 2)
+        stable = words & text_words(again.text, dictionary)
+        if len(stable) >= max(2, len(words) / 2) or reading.plausibility < GOOD_ENOUGH:
+            words = stable
+    return Fingerprint(known_image_hashes(image), words)
 
 
 # -- judging an image -------------------------------------------------------------------------

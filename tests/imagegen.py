@@ -88,15 +88,17 @@ def meme(top: str, bottom: str = "", *, background: str = "astronaut",
     return image
 
 
-def caption_bar(text: str, *, background: str = "coffee", size: tuple[int, int] = (1200, 900),
-                font_name: str = REGULAR_FONTS[0]) -> Image.Image:
-    """A white bar with black text above a photo (the "twitter meme")."""
+def caption_bar(text: str, *, background: str | None = "coffee",
+                size: tuple[int, int] = (1200, 900), font_name: str = REGULAR_FONTS[0],
+                photo_image: Image.Image | None = None) -> Image.Image:
+    """A white bar with black text above a photo (the "twitter meme"), or above
+    ``photo_image`` when one is given."""
     width, height = size
     face = font(font_name, max(14, int(height * 0.05)))
     lines = textwrap.wrap(text, max(10, int(width / (face.size * 0.55))))
     bar = int(face.size * 1.3) * len(lines) + 40
     image = Image.new("RGB", (width, height + bar), "white")
-    image.paste(photo(background, size), (0, bar))
+    image.paste(photo_image if photo_image is not None else photo(background, size), (0, bar))
     _centered_lines(ImageDraw.Draw(image), lines, face, width, 20, "black")
     return image
 
@@ -164,3 +166,85 @@ def samples(n: int, seed: int = 0) -> list[Sample]:
                                  resample=Image.Resampling.BICUBIC)
         out.append(Sample(image, text, harassing, lang, kind))
     return out
+
+
+# -- re-shared copies ---------------------------------------------------------------------------
+TRANSFORMS = ["jpeg-90", "jpeg-60", "jpeg-35", "resize-50", "resize-200", "crop-5", "crop-10",
+              "crop-side-15", "border-white-5", "border-black-10", "border-colour-15",
+              "caption-bar", "rotate+2", "rotate-2", "screenshot"]
+
+
+def _bordered(image: Image.Image, share: float, fill) -> Image.Image:
+    w, h = image.size
+    out = Image.new("RGB", (w + 2 * round(w * share), h + 2 * round(h * share)), fill)
+    out.paste(image, (round(w * share), round(h * share)))
+    return out
+
+
+def _screenshot_of(image: Image.Image, rng: random.Random) -> Image.Image:
+    """The image as seen in a phone's gallery or a chat app: scaled into a portrait screen
+    with a header bar (a name and a time) above it and a reply bar below it."""
+    dark = rng.random() < 0.5
+    background, ink, bar = ((0, 0, 0), (235, 235, 235), (28, 28, 30)) if dark else \
+        ((245, 245, 245), (20, 20, 20), (255, 255, 255))
+    screen = Image.new("RGB", (1080, 2340), background)
+    width = rng.randint(960, 1080)
+    height = round(image.height * width / image.width)
+    if height > 1700:
+        height, width = 1700, round(image.width * 1700 / image.height)
+    top = rng.randint(260, 2340 - height - 260) if height < 1820 else 260
+    screen.paste(image.resize((width, height), Image.Resampling.BICUBIC),
+                 ((1080 - width) // 2, top))
+    draw = ImageDraw.Draw(screen)
+    draw.rectangle((0, 0, 1080, 190), fill=bar)
+    draw.text((40, 70), rng.choice(["Mark", "Photos", "Sanne", "#general"]),
+              font=font(BOLD_FONTS[0], 48), fill=ink)
+    draw.text((820, 75), f"{rng.randint(8, 22)}:{rng.randint(10, 59)}",
+              font=font(REGULAR_FONTS[0], 40), fill=ink)
+    draw.rectangle((0, 2160, 1080, 2340), fill=bar)
+    draw.text((40, 2220), "Reply...", font=font(REGULAR_FONTS[0], 40), fill=ink)
+    return screen.resize((540, 1170), Image.Resampling.BICUBIC)
+
+
+def transformed(image: Image.Image, how: str, rng: random.Random) -> bytes:
+    """A re-shared copy of ``image`` (one of TRANSFORMS), as the JPEG or PNG file someone
+    would post."""
+    import io
+
+    quality = 80
+    w, h = image.size
+    if how.startswith("jpeg-"):
+        quality = int(how.split("-")[1])
+    elif how.startswith("resize-"):
+        factor = int(how.split("-")[1]) / 100
+        image = image.resize((round(w * factor), round(h * factor)), Image.Resampling.BICUBIC)
+    elif how.startswith("crop-side-"):
+        cut = int(how.split("-")[2]) / 100
+        side = rng.randrange(4)
+        box = [0, 0, w, h]
+        box[side] = round((w, h)[side % 2] * cut) if side < 2 else \
+            round((w, h)[side % 2] * (1 - cut))
+        image = image.crop(tuple(box))
+    elif how.startswith("crop-"):
+        cut = int(how.split("-")[1]) / 100
+        image = image.crop((round(w * cut), round(h * cut), w - round(w * cut),
+                            h - round(h * cut)))
+    elif how.startswith("border-"):
+        _, colour, share = how.split("-")
+        fill = colour if colour != "colour" else tuple(rng.randrange(256) for _ in range(3))
+        image = _bordered(image, int(share) / 100, fill)
+    elif how == "caption-bar":
+        text = rng.choice(["when you see it", "lmao look at this", "me every monday",
+                           "this is so true", "sending this to the group chat"])
+        image = caption_bar(text, background=None, size=(w, h), photo_image=image)
+    elif how.startswith("rotate"):
+        image = image.rotate(float(how[6:]), expand=True, fillcolor="white",
+                             resample=Image.Resampling.BICUBIC)
+    elif how == "screenshot":
+        image = _screenshot_of(image, rng)
+        quality = 70
+    else:
+        raise ValueError(how)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
