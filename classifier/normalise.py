@@ -12,7 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from classifier.lexicon import OFFENSIVE
+from classifier import wordlists
+from classifier.lexicon import COMPOUND_HEADS, CURSE_PREFIXES, OFFENSIVE
 
 #: Joins messages of a batch; removed from input first, so it never occurs inside one.
 SEP = "\n\x1e\n"
@@ -32,14 +33,41 @@ _LABELLED_LINK = re.compile(r"<(?:https?|mailto|tel):[^|<>\s\x1e]*\|([^<>\n\x1e]
 _LINK = re.compile(r"<(?:https?|mailto|tel):[^<>\s\x1e]*>")
 _BARE_URL = re.compile(r"https?://[^\s<>\x1e]+")
 _QUOTED_LINE = re.compile(r"(?m)^(?:&gt;|>)[ \t]?([^\n]*)$")
-_EMOJI_CODE = re.compile(r":([a-z0-9_+\-]{2,40}):")
+#: ">>>" quotes the rest of the message (Slack's multi-line quote).
+_QUOTED_REST = re.compile(r"(?m)^(?:&gt;|>){3}[ \t]?([^\x1e]*)")
+#: Bare URLs, as IRC and pasted text have them (Slack itself wraps them in <...>).
+_URL_ANYWHERE = re.compile(r"\b(?:https?|ftp)://[^\s<>\x1e]+|\bwww\.[\w-]+\.[^\s<>\x1e]+")
+#: File paths: /usr/lib/x, ~/bin, ./src/foo.py, ../x, C:\Users\x, src/foo/bar.py.
+#: "and/or" and "he/him" are not paths: a path starts at "/", "~/", "./" or a drive
+#: letter, or ends in a file extension.
+_PATH = re.compile(
+    r"(?<![\w/.:~\-])(?:~|\.{1,2})?/(?:[\w.@+\-]+/)+[\w.@+\-]*"
+    r"|(?<![\w/.:~\-])(?:~|\.{1,2})/[\w.@+\-]+"
+    r"|\b[A-Za-z]:\\(?:[^\\\s<>|\"]+\\)*[^\\\s<>|\"]*"
+    r"|\b[\w.\-]+(?:/[\w.\-]+)+\.[A-Za-z][A-Za-z0-9]{0,5}\b")
+#: Stack traces: Python's (header to exception line), Java/JS/.NET "at ...(file:line)"
+#: frames, "Caused by:", "... 12 more", and Python "File ..., line N" frames.
+_TRACEBACK = re.compile(
+    r"(?m)^[ \t]*Traceback \(most recent call last\):[^\n]*(?:\n[ \t]+[^\n]*)*"
+    r"(?:\n[\w.]*(?:Error|Exception|Warning|Exit|Interrupt)\b[^\n]*)?")
+_TRACE_LINE = re.compile(
+    r"(?m)^[ \t]*(?:at [^\s(]+ ?\((?:[^\n)]*:\d+|Native Method|Unknown Source)[^\n]*\)"
+    r"|at [^\s()]+:\d+(?::\d+)?|\.\.\. \d+ more|Caused by: [^\n]*"
+    r"|Exception in thread [^\n]*"
+    r"|File \"[^\"\n]+\", line \d+[^\n]*(?:\n[ \t]{2,}[^\n]*)?)[ \t]*$")
+#: One or more :emoji: codes in a row (":wave::skin-tone-2:"), not inside a word or a
+#: time ("10:30:00"): a code has a letter in it.
+_EMOJI_CODES = re.compile(r"(?<![\w:])((?::[a-z0-9_+\-]*[a-z+][a-z0-9_+\-]*:)+)(?![\w])")
+_EMOJI_CODE = re.compile(r":([a-z0-9_+\-]{1,60}):")
+_SKIN_TONE = re.compile(r"skin-tone-\d|skin_tone")
 _NOT = re.compile(r"n['’]t\b")
 #: A word with the masking symbols inside it that make it one word (f*ck, a$$hole).
 WORD = re.compile(r"\w+(?:[*$@!]+\w+)*\**|[*$@]+\w+")
 _SPACED_LETTERS = re.compile(r"([\n .\-_*])([a-z](?:[ .\-_*]{1,2}[a-z]){2,})(?![a-z])")
 _RUN = re.compile(r"([a-z])\1+")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
-_DISEASE_COMPOUND = re.compile(r"(kanker|kk|tering|tyfus|klere|kolere|pleuris|kut)([a-z]{3,})")
+_DISEASE_COMPOUND = re.compile(
+    "(" + "|".join(sorted(CURSE_PREFIXES, key=lambda p: (-len(p), p))) + ")([a-z]{3,})")
 # Accented Latin letters and typographic quotes are stable under NFKC and need no folding.
 _NON_ASCII = re.compile(r"[^\x00-\x7f\u00c0-\u00ff]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -76,38 +104,64 @@ def _squeeze(word: str) -> str:
     return _RUN.sub(r"\1", word)
 
 
-_SQUEEZED_OFFENSIVE = {_squeeze(w): w for w in sorted(OFFENSIVE)}
+# Sorted, so that when two lexicon words squeeze alike the same one wins in every process.
+_SQUEEZED_OFFENSIVE = {_squeeze(w): w for w in sorted(OFFENSIVE, reverse=True)}
+
+
+@lru_cache(maxsize=65536)
+def is_ordinary_word(word: str) -> bool:
+    """Whether ``word`` is an ordinary English or Dutch word, a technical term or chat
+    jargon: such a word is never corrected into anything (issue 12: webpack -> wetback,
+    colon -> clown, testen -> tieten).
+
+    The lists (``classifier/wordlists``, built by ``data/wordlists/build.py``) hold the
+    60,000 most frequent words of each language per wordfreq, a hand-written list of
+    technical terms and words seen at least three times in real developer chat.
+    """
+    return word.isalpha() and wordlists.is_ordinary(word)
+
+
+_STAR_RUN = re.compile(r"\*+|[^*]")
 
 
 @lru_cache(maxsize=4096)
 def _wildcard_match(word: str) -> str | None:
     """Resolve a word with ``*`` in it (f*ck, f**k, sh*t) against the offensive lexicon:
-    each ``*`` stands for up to two letters."""
+    each ``*`` stands for up to two letters. Ties go to the closest length, then the
+    alphabet, so every process resolves a word alike."""
     if len(word) > MAX_WORD:
         return None
-    letters = len(word.replace("*", ""))
+    stars = word.count("*")
+    letters = len(word) - stars
+    literal = set(word) - {"*"}
+    segments = _STAR_RUN.findall(word)
     hits = sorted((abs(len(w) - len(word)), w) for w in OFFENSIVE
-                  if len(w) > letters and _masks(word, w))
+                  if letters < len(w) <= letters + 2 * stars and literal <= set(w)
+                  and _masks(segments, w))
     return hits[0][1] if hits else None
 
 
-def _masks(word: str, target: str) -> bool:
-    """Whether ``word`` with each ``*`` read as zero to two letters spells ``target``.
+def _masks(segments: list[str], target: str) -> bool:
+    """Whether the ``segments`` of a word (letters, and runs of ``*`` each read as zero to
+    two letters) spell ``target``.
 
-    The set of reachable positions in ``target`` is carried along ``word`` (at most
+    The set of reachable positions in ``target`` is carried along (at most
     ``len(word) * len(target)`` steps); a regular expression with one ``[a-z]{0,2}`` per star
-    backtracked exponentially: 18 stars before a letter took 18 s.
+    backtracked exponentially: 18 stars before a letter took 18 s. A run of stars is one
+    step: the lexicon has 2,500 words to try.
     """
     reach = {0}
-    for ch in word:
-        if ch == "*":
-            reach |= {j + d for j in reach for d in (1, 2)
-                      if j + d <= len(target) and _is_ascii_word(target[j:j + d])}
+    n = len(target)
+    for segment in segments:
+        if segment[0] == "*":
+            most = 2 * len(segment)
+            reach = {j + d for j in reach for d in range(most + 1)
+                     if j + d <= n and (d == 0 or _is_ascii_word(target[j:j + d]))}
         else:
-            reach = {j + 1 for j in reach if j < len(target) and target[j] == ch}
+            reach = {j + 1 for j in reach if j < n and target[j] == segment}
         if not reach:
             return False
-    return len(target) in reach
+    return n in reach
 
 
 def _is_ascii_word(text: str) -> bool:
@@ -115,16 +169,26 @@ def _is_ascii_word(text: str) -> bool:
 
 
 def deobfuscate_word(word: str) -> str:
-    """Undo leetspeak, masking and stretching in one word: 1d10t, f*ck, a$$hole, fuuuck.
+    """Undo leetspeak, masking and stretching in one word: 1d10t, f*ck, a$$hole, fuuuck,
+    idiiot.
 
     Only maps onto words of the offensive lexicon (or squeezes a stretched word to at most
-    two repeats), so ordinary words with digits (b2b, 5pm, h264) stay as they are.
+    two repeats), so ordinary words with digits (b2b, 5pm, h264) stay as they are, and an
+    ordinary word (:func:`is_ordinary_word`) is never changed.
     """
     core = word.rstrip("!*")
     tail = word[len(core):]
     if not core:
         return word
-    if not core.isalpha():
+    if core.isalpha():
+        if is_ordinary_word(core):
+            return word
+        # A doubled letter ("idiiot", "sukkell"): only an exact lexicon word once squeezed.
+        squeezed = _squeeze(core) if len(core) <= MAX_WORD else core
+        if squeezed != core and not _RUN3.search(core):
+            target = _unsqueeze(squeezed)
+            return target + tail if target and len(target) >= 4 else word
+    else:
         plain = core.translate(_LEET)
         if "*" in plain:
             resolved = _wildcard_match(plain)
@@ -135,8 +199,14 @@ def deobfuscate_word(word: str) -> str:
             return word
         core = plain if _RUN3.search(plain) else core
     if _RUN3.search(core):
-        return _SQUEEZED_OFFENSIVE.get(_squeeze(core)) or _RUN3.sub(r"\1\1", core)
+        return _unsqueeze(_squeeze(core)) or _RUN3.sub(r"\1\1", core)
     return word
+
+
+def _unsqueeze(squeezed: str) -> str | None:
+    """The lexicon word that squeezes to ``squeezed``: itself if it is one (idiot, not
+    idioot), else the first in alphabetical order."""
+    return squeezed if squeezed in OFFENSIVE else _SQUEEZED_OFFENSIVE.get(squeezed)
 
 
 def _unspace(match: re.Match[str]) -> str:
@@ -148,9 +218,16 @@ def _unspace(match: re.Match[str]) -> str:
 
 def split_compound(word: str) -> list[str]:
     """A Dutch curse built on a disease, split: kankerlijer -> kanker_ lijer. The prefix
-    gets its own token ("kanker_"), apart from the noun (kanker, as in "heeft kanker")."""
+    gets its own token ("kanker_"), apart from the noun (kanker, as in "heeft kanker").
+
+    Split only when the rest is a noun that curses are built on (a person, a group, an
+    insult, "zooi": :data:`~classifier.lexicon.COMPOUND_HEADS`): medical and everyday
+    compounds stay whole (kankeronderzoek, kankerverwekkend, klerenkast, pestprotocol).
+    """
     match = _DISEASE_COMPOUND.fullmatch(word)
-    return [match.group(1) + "_", match.group(2)] if match else [word]
+    if match and match.group(2) in COMPOUND_HEADS:
+        return [match.group(1) + "_", match.group(2)]
+    return [word]
 
 
 def _fold_unicode(match: re.Match[str]) -> str:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.normalise import clean_batch, deobfuscate_word, normalise, normalise_batch
+from classifier.normalise import (
+    clean_batch,
+    deobfuscate_word,
+    is_ordinary_word,
+    normalise,
+    normalise_batch,
+    split_compound,
+)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -66,3 +73,58 @@ def test_batch_keeps_order_and_count_with_hostile_input():
 def test_clean_and_full_normalisation_agree_on_plain_text():
     text = "Goedemorgen allemaal, de build is groen!"
     assert clean_batch([text]) == normalise_batch([text])
+
+
+# -- issue 12, point 3: obfuscation without false corrections --------------------------------
+#: Ordinary words that the old spelling fallback "corrected" into slurs and insults
+#: (webpack -> wetback, colon -> clown, const -> coons, testen -> tieten, openen -> zoenen).
+FALSELY_CORRECTED = ["webpack", "colon", "const", "paste", "folds", "pairs", "chunk",
+                     "batches", "testen", "zaken", "bezet", "openen"]
+
+
+@pytest.mark.parametrize("word", FALSELY_CORRECTED)
+def test_ordinary_words_are_never_deobfuscated(word):
+    assert is_ordinary_word(word)
+    assert deobfuscate_word(word) == word
+    assert normalise(word) == word
+
+
+@pytest.mark.parametrize("word", ["kubectl", "chroot", "npm", "systemctl", "conn"])
+def test_technical_terms_are_ordinary(word):
+    assert is_ordinary_word(word)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("f*ck", "fuck"), ("1d10t", "idiot"), ("k4nk3r", "kanker"), ("s u k k e l", "sukkel"),
+    ("ıdiot", "idiot"), ("іdіоt", "idiot"), ("idiiot", "idiot"), ("sukkell", "sukkel"),
+    ("sh!t", "shit"), ("l*l", "lul"), ("k*tw*jf", "kutwijf"),
+])
+def test_deliberate_obfuscation_is_still_undone(raw, expected):
+    assert " ".join(normalise(raw).split()) in {expected, " ".join(split_compound(expected))}
+
+
+def test_a_word_that_is_neither_ordinary_nor_a_lexicon_word_stays():
+    # Doubled letters are undone only onto an exact lexicon word.
+    assert deobfuscate_word("zzapp") == "zzapp"
+    assert deobfuscate_word("fooobar") == "foobar"
+
+
+@pytest.mark.parametrize("word", ["kankeronderzoek", "kankerpatiënt", "kankerverwekkend",
+                                  "klerenkast", "pestprotocol", "pesterij", "kutjes"])
+def test_medical_and_everyday_compounds_stay_whole(word):
+    assert split_compound(word) == [word]
+
+
+@pytest.mark.parametrize(("word", "parts"), [
+    ("kankerlijer", ["kanker_", "lijer"]), ("tyfushoer", ["tyfus_", "hoer"]),
+    ("pokkenwijf", ["pokken_", "wijf"]), ("teringjood", ["tering_", "jood"]),
+    ("kkrmongool", ["kkr_", "mongool"]), ("klerezooi", ["klere_", "zooi"]),
+])
+def test_curse_compounds_are_split(word, parts):
+    assert split_compound(word) == parts
+
+
+def test_wildcards_resolve_to_one_word_whatever_the_lexicon_order():
+    assert deobfuscate_word("f**k") == "fuck"
+    assert deobfuscate_word("*") == "*"
+    assert deobfuscate_word("*nix") == "*nix"
