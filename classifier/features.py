@@ -27,7 +27,13 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import MAX_WORD, SEP, deobfuscate_word, split_compound
+from classifier.normalise import (
+    MAX_WORD,
+    SEP,
+    deobfuscate_word,
+    is_ordinary_word,
+    split_compound,
+)
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -234,8 +240,10 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         parts = split_compound(plain)
         if plain != token or len(parts) > 1:
             return parts
-        if len(token) > MAX_WORD:
-            # Both searches below are quadratic in the length; no known word is this long.
+        if len(token) > MAX_WORD or is_ordinary_word(token):
+            # An ordinary word is never corrected (issue 12: webpack -> wetback, testen ->
+            # tieten). Both searches below are quadratic in the length; no known word is
+            # this long.
             return [token]
         if len(token) >= 5:
             spelling = self.spelling_

@@ -128,3 +128,20 @@ def test_wildcards_resolve_to_one_word_whatever_the_lexicon_order():
     assert deobfuscate_word("f**k") == "fuck"
     assert deobfuscate_word("*") == "*"
     assert deobfuscate_word("*nix") == "*nix"
+
+
+# -- issue 12, point 3: ordinary words are never corrected into slurs --------------------------
+@pytest.mark.parametrize("word", ["webpack", "colon", "const", "paste", "folds", "pairs",
+                                  "chunk", "batches", "testen", "zaken", "bezet", "openen"])
+def test_ordinary_words_are_not_corrected_into_insults(model, word):
+    features = model.pipeline["features"]
+    assert features._correct(word) == [word]
+
+
+@pytest.mark.parametrize(("sentence", "lang"), [
+    ("run webpack with the const config", "en"), ("paste the chunk here", "en"),
+    ("the batches come in pairs", "en"), ("we gaan de zaken morgen testen", "nl"),
+    ("de vergaderzaal is bezet", "nl"), ("kun je de poort openen", "nl"),
+])
+def test_sentences_with_formerly_corrected_words_are_not_flagged(model, sentence, lang):
+    assert not model.classify([sentence])[0].flagged
