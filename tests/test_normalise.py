@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from classifier.lexicon import word_class
 from classifier.normalise import (
     clean_batch,
     deobfuscate_word,
@@ -21,7 +22,7 @@ from classifier.normalise import (
     ("read <https://example.com/x|the policy> now", "read the policy now"),
     ("link <https://example.com/x>", "link urlref"),
     ("fish &amp; chips &lt;3", "fish & chips <3"),
-    ("nice :tada:", "nice emoji_tada"),
+    ("nice :tada:", "nice emoji_party_popper"),
     ("run ```kill -9 1234``` now", "run now"),
     ("just `kill -9 1234` it", "just it"),
     ("<!here> standup", "standup"),
@@ -145,3 +146,93 @@ def test_ordinary_words_are_not_corrected_into_insults(model, word):
 ])
 def test_sentences_with_formerly_corrected_words_are_not_flagged(model, sentence, lang):
     assert not model.classify([sentence])[0].flagged
+
+
+# -- issue 12, point 4: Slack text as Slack sends it ------------------------------------------
+def _words(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+def test_an_insult_inside_code_is_not_the_authors_words(model):
+    for text in ["look: ```you are an idiot``` fails to parse",
+                 "rename `stupid_idiot()` please", "```\nkill_the_bitch()\n```"]:
+        words = _words(text)
+        assert not {"idiot", "stupid", "bitch", "stupid_idiot"} & set(words), text
+    assert model.classify(["```you are an idiot```"])[0].score == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "&gt; you are an idiot\nthat is not ok to say", "> you are an idiot\nnot ok",
+    "&gt;&gt;&gt; you are \"an\" idiot\nand stupid",
+])
+def test_a_quoted_line_is_marked_as_a_quotation(text):
+    cleaned = normalise(text)
+    quoted = cleaned.split('"')
+    # Exactly one quotation, holding the quoted words: the features' q_ scope covers them.
+    assert len(quoted) == 3
+    assert "idiot" in quoted[1].split()
+    assert "idiot" not in (quoted[0] + quoted[2]).split()
+
+
+@pytest.mark.parametrize("text", [
+    "read <https://example.com/slut/idiot-test|this>", "see <https://example.com/retard/x>",
+    "see https://example.com/retard/faggot.html", "www.example.com/idiot/bitch",
+])
+def test_a_url_is_not_read_for_words(text):
+    assert not {"slut", "idiot", "retard", "faggot", "bitch"} & set(_words(text))
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("see /home/you/dumb.py for it", ["see", "for", "it"]),
+    ("run ./scripts/kill_all.sh twice", ["run", "twice"]),
+    ("open ~/idiot/notes", ["open"]),
+    (r"copy C:\Users\you\stupid.txt here", ["copy", "here"]),
+    ("edit src/you/are/dumb.py.", ["edit"]),
+    ("and/or he/him on 12/05/2024 and 1/2", ["and/or", "he/him", "on", "12/05/2024", "and",
+                                              "1/2"]),
+])
+def test_file_paths_are_not_read_for_words(text, kept):
+    assert _words(text) == kept
+
+
+def test_stack_traces_are_not_read_for_words():
+    python = ('Traceback (most recent call last):\n  File "kill.py", line 3, in <module>\n'
+              '    kill_you_idiot()\nValueError: stupid value\nany idea why?')
+    java = ('Exception in thread "main" java.lang.NullPointerException: you idiot\n'
+            '\tat com.acme.Killer.kill(Killer.java:12)\n\tat com.acme.Main.main(Main.java:3)\n'
+            'Caused by: java.io.IOException: dumb\n\t... 2 more\nany idea?')
+    node = "TypeError: x\n    at Object.<anonymous> (/srv/app/idiot.js:1:7)\nhelp?"
+    assert _words(python) == ["any", "idea", "why?"]
+    assert _words(java) == ["any", "idea?"]
+    assert _words(node)[-1] == "help?" and "idiot" not in " ".join(_words(node))
+
+
+def test_a_line_that_merely_starts_with_at_is_kept():
+    assert _words("at home (finally)\nat 10:30:00") == ["at", "home", "(finally)", "at",
+                                                         "10:30:00"]
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    (":wink:", ["emoji_winking_face"]), ("😉", ["emoji_winking_face"]),
+    (":wave::skin-tone-2: hi", ["emoji_waving_hand", "hi"]),
+    ("👋🏽 hi", ["emoji_waving_hand", "hi"]),
+    (":+1: :thumbsup: 👍", ["emoji_thumbs_up"] * 3),
+    (":fu:", ["emoji_middle_finger"]), ("🖕", ["emoji_middle_finger"]),
+    (":partyparrot:", ["emoji_partyparrot"]),
+    ("std::vector::push_back at 10:30:00", ["std::vector::push_back", "at", "10:30:00"]),
+])
+def test_emoji_become_tokens_named_for_their_meaning(text, tokens):
+    assert _words(text) == tokens
+
+
+def test_emoji_with_a_hostile_meaning_have_a_word_class():
+    assert word_class("emoji_middle_finger") == "PROFANITY"
+    assert word_class("emoji_kitchen_knife") == "THREAT"
+    assert word_class("emoji_clown_face") == "INSULT"
+    assert word_class("emoji_winking_face") == "PLAYFUL"
+
+
+@pytest.mark.parametrize("text", [":wink:", ":smile:", "😉", ":joy:", ":heart:", ":+1:", "😂",
+                                  ":tada:", ":sweat_smile:"])
+def test_a_single_playful_emoji_is_not_harassment(model, text):
+    assert not model.classify([text])[0].flagged
