@@ -85,7 +85,7 @@ def _save(path: Path, keys: list[str], values: np.ndarray) -> None:
 def build_words() -> dict[str, dict[str, int]]:
     from wordfreq import top_n_list, zipf_frequency
 
-    from classifier.lexicon import OFFENSIVE
+    from classifier.lexicon import DUTCH_INSULTS, OFFENSIVE
 
     table: dict[str, dict[str, int]] = {}
     for lang, n in [*TOP.items(), *((lang, TOP_OTHER) for lang in OTHER)]:
@@ -108,6 +108,11 @@ def build_words() -> dict[str, dict[str, int]]:
         if not (row["en"] or row["nl"]):
             row["en"] = max(10, round(zipf_frequency(word, "en") * 10))
             row["nl"] = round(zipf_frequency(word, "nl") * 10)
+    # Haven's Dutch insults are Dutch, though wordfreq lacks most compounds and diminutives,
+    # and German shares some ("rund"): one-word Dutch insults were taken for English.
+    for word in DUTCH_INSULTS:
+        row = table.setdefault(word, {"en": 0, "nl": 0, "other": 0})
+        row["nl"] = max(row["nl"], row["en"] + 1, row["other"] + 1, 20)
     words = sorted(table)
     zipf = np.array([[table[w][c] for c in COLUMNS] for w in words], dtype=np.uint8)
     _save(OUT / "words.npz", words, zipf)
