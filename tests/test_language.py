@@ -114,3 +114,11 @@ def test_the_same_input_gives_the_same_output_under_any_hash_seed():
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("sukkel", "nl"), ("kutwijf", "nl"), ("idiot", "en"), ("je bent een sukkel", "nl"),
+    ("lulletje", "nl"), ("uilskuiken", "nl"), ("malloot", "nl"), ("smeerlap", "nl"),
+    ("sufkop", "nl"), ("domoor", "nl")])
+def test_the_model_reports_the_language_of_one_word_messages(model, text, language):
+    assert model.classify([text])[0].language == language
