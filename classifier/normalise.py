@@ -34,7 +34,7 @@ _LINK = re.compile(r"<(?:https?|mailto|tel):[^<>\s\x1e]*>")
 _BARE_URL = re.compile(r"https?://[^\s<>\x1e]+")
 _QUOTED_LINE = re.compile(r"(?m)^(?:&gt;|>)[ \t]?([^\n]*)$")
 #: ">>>" quotes the rest of the message (Slack's multi-line quote).
-_QUOTED_REST = re.compile(r"(?m)^(?:&gt;|>){3}[ \t]?([^\x1e]*)")
+_QUOTED_REST = re.compile(r"(?m)^(?:&gt;|>){3}[ \t]?((?:[^\x1e\n]|\n(?!\x1e))*)")
 #: Bare URLs, as IRC and pasted text have them (Slack itself wraps them in <...>).
 _URL_ANYWHERE = re.compile(r"(?:https?|ftp)://[^\s<>\x1e]+|www\.[\w-]+\.[^\s<>\x1e]+")
 #: File paths: /usr/lib/x, ~/bin, ./src/foo.py, ../x, C:\\Users\\x, src/foo/bar.py, matched

@@ -236,3 +236,9 @@ def test_emoji_with_a_hostile_meaning_have_a_word_class():
                                   ":tada:", ":sweat_smile:"])
 def test_a_single_playful_emoji_is_not_harassment(model, text):
     assert not model.classify([text])[0].flagged
+
+
+def test_a_multi_line_quote_keeps_the_batch_in_step():
+    texts = [">>> quoted\nlines\n\nmore", "next", "&gt;&gt;&gt; x\n", "last"]
+    out = clean_batch(texts)
+    assert len(out) == 4 and out[1] == "next" and out[3] == "last"
