@@ -242,3 +242,19 @@ def test_a_multi_line_quote_keeps_the_batch_in_step():
     texts = [">>> quoted\nlines\n\nmore", "next", "&gt;&gt;&gt; x\n", "last"]
     out = clean_batch(texts)
     assert len(out) == 4 and out[1] == "next" and out[3] == "last"
+
+
+TRICKY = [
+    ">>> quoted\nlines", "&gt; one line", "```open\ncode", "```code```", "`inline",
+    "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: x",
+    "\tat a.B(C.java:1)\n", "  File \"y.py\", line 2\n    z", "/usr/lib/x /y/", "C:\\x\\",
+    ":wave::skin-tone-2:", ":", "::", "https://x.y/z", "<https://a.b|label>", "😉🏽\u200d",
+    "\n", "", " \n\n ", "a\x1eb",
+]
+
+
+def test_every_markup_keeps_the_messages_of_a_batch_in_step():
+    for before in TRICKY:
+        for after in TRICKY:
+            out = clean_batch([before, "plain", after, "tail"])
+            assert len(out) == 4 and out[1] == "plain" and out[3] == "tail", (before, after)
