@@ -305,6 +305,12 @@ def _slack_markup(blob: str) -> str:
     return html.unescape(blob) if "&" in blob else blob
 
 
+def _drop_paths(text: str) -> str:
+    return "".join([" " if ("/" in chunk or "\\" in chunk)
+                    and _PATH.fullmatch(chunk.strip(_CHUNK_EDGES).rstrip(".")) else chunk
+                    for chunk in _CHUNKS.split(text)])
+
+
 def _not_the_authors_words(blob: str) -> str:
     """Remove what the author did not write as prose: bare URLs, file paths and stack
     traces (issue 12: "/home/you/dumb.py" read as "you dumb"). One regular-expression pass
@@ -313,9 +319,9 @@ def _not_the_authors_words(blob: str) -> str:
     if "://" in blob or "www." in blob:
         blob = _URL_ANYWHERE.sub(" urlref ", blob)
     if "/" in blob or "\\" in blob:
-        blob = "".join([" " if ("/" in chunk or "\\" in chunk)
-                        and _PATH.fullmatch(chunk.strip(_CHUNK_EDGES).rstrip(".")) else chunk
-                        for chunk in _CHUNKS.split(blob)])
+        # Only the messages with a slash are cut into chunks (a tenth of real chat).
+        blob = SEP.join([_drop_paths(text) if "/" in text or "\\" in text else text
+                         for text in blob.split(SEP)])
     if "Traceback (" in blob:
         blob = _TRACEBACK.sub(" ", blob)
     if "\n" in blob:
