@@ -17,6 +17,11 @@ from classifier.lexicon import COMPOUND_HEADS, CURSE_PREFIXES, OFFENSIVE
 
 #: Joins messages of a batch; removed from input first, so it never occurs inside one.
 SEP = "\n\x1e\n"
+#: What a Slack quote ("> ..." lines, or ">>>" to the end) becomes: a quote is someone
+#: else's words, counter-speech or evidence, never the quoter's own insult (issue 12), so
+#: its words are not scored at all; the token only says that something was quoted. (Double
+#: quotes inside a sentence stay: the features give their words the ``q_`` scope.)
+QUOTE_PLACEHOLDER = "quoteref"
 #: Longer words are not matched against masked spellings, typos or glued words: no word of
 #: the lexicon comes near this length, and it bounds the work per word (issue: a
 #: 20,000-letter word cost 400 MB in one-letter-deletion variants).
@@ -32,9 +37,10 @@ _CHANNEL = re.compile(r"<#[A-Za-z0-9]+(?:\|[^<>\n\x1e]*)?>")
 _LABELLED_LINK = re.compile(r"<(?:https?|mailto|tel):[^|<>\s\x1e]*\|([^<>\n\x1e]*)>")
 _LINK = re.compile(r"<(?:https?|mailto|tel):[^<>\s\x1e]*>")
 _BARE_URL = re.compile(r"https?://[^\s<>\x1e]+")
-_QUOTED_LINE = re.compile(r"(?m)^(?:&gt;|>)[ \t]?([^\n]*)$")
+#: Slack quotes: lines starting with "> " (sent as "&gt; "), several in a row being one quote.
+_QUOTED_LINES = re.compile(r"(?m)^(?:&gt;|>)[^\n]*(?:\n(?:&gt;|>)[^\n]*)*")
 #: ">>>" quotes the rest of the message (Slack's multi-line quote).
-_QUOTED_REST = re.compile(r"(?m)^(?:&gt;|>){3}[ \t]?((?:[^\x1e\n]|\n(?!\x1e))*)")
+_QUOTED_REST = re.compile(r"(?m)^(?:&gt;|>){3}(?:[^\x1e\n]|\n(?!\x1e))*")
 #: Bare URLs, as IRC and pasted text have them (Slack itself wraps them in <...>).
 _URL_ANYWHERE = re.compile(r"(?:https?|ftp)://[^\s<>\x1e]+|www\.[\w-]+\.[^\s<>\x1e]+")
 #: File paths: /usr/lib/x, ~/bin, ./src/foo.py, ../x, C:\\Users\\x, src/foo/bar.py, matched
@@ -273,14 +279,6 @@ class _EmojiCodes:
         return f" {token} " if token else " "
 
 
-def _quote(match: re.Match[str]) -> str:
-    """A quoted line as a quotation: in double quotes, with none inside, so that the
-    tokeniser's quotation scope (``q_``) covers exactly the quoted words."""
-    text = " ".join(match.group(1).replace('"', " ").split())
-    return f' "{text}" ' if text else " "
-
-
-
 def _join(texts: list[str]) -> str:
     texts = [t if isinstance(t, str) else "" for t in texts]
     blob = SEP.join(texts)
@@ -298,10 +296,9 @@ def _slack_markup(blob: str) -> str:
     blob = _LABELLED_LINK.sub(r" \1 ", blob)
     blob = _LINK.sub(" urlref ", blob)
     blob = _BARE_URL.sub(" urlref ", blob)
-    # A quoted line is someone else's words (counter-speech, evidence): keep it, but as a
-    # quotation. ">>>" quotes the rest of the message.
-    blob = _QUOTED_REST.sub(_quote, blob)
-    blob = _QUOTED_LINE.sub(_quote, blob)
+    # A quote is someone else's words (see QUOTE_PLACEHOLDER); ">>>" quotes the rest.
+    blob = _QUOTED_REST.sub(f" {QUOTE_PLACEHOLDER} ", blob)
+    blob = _QUOTED_LINES.sub(f" {QUOTE_PLACEHOLDER} ", blob)
     return html.unescape(blob) if "&" in blob else blob
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from classifier.lexicon import word_class
 from classifier.normalise import (
+    QUOTE_PLACEHOLDER,
     clean_batch,
     deobfuscate_word,
     is_ordinary_word,
@@ -47,8 +48,9 @@ def test_ordinary_words_with_digits_or_stretching_survive(word):
     assert deobfuscate_word(word) in {word, "good"}
 
 
-def test_quoted_line_becomes_a_quotation():
-    assert normalise("&gt; you are dumb\nthat is not ok") .startswith(' "you are dumb"')
+def test_quoted_line_is_not_read_for_words():
+    assert normalise("&gt; you are dumb\nthat is not ok").split() == [
+        QUOTE_PLACEHOLDER, "that", "is", "not", "ok"]
 
 
 def test_negative_contraction_becomes_not():
@@ -161,17 +163,15 @@ def test_an_insult_inside_code_is_not_the_authors_words(model):
     assert model.classify(["```you are an idiot```"])[0].score == 0.0
 
 
-@pytest.mark.parametrize("text", [
-    "&gt; you are an idiot\nthat is not ok to say", "> you are an idiot\nnot ok",
-    "&gt;&gt;&gt; you are \"an\" idiot\nand stupid",
+@pytest.mark.parametrize(("text", "rest"), [
+    ("&gt; you are an idiot\nthat is not ok to say", ["that", "is", "not", "ok", "to", "say"]),
+    ("> you are an idiot\n> and ugly\nnot ok", ["not", "ok"]),
+    ("&gt;&gt;&gt; you are \"an\" idiot\nand stupid", []),
+    ("&gt; jij bent een sukkel\ndit kreeg ik vandaag", ["dit", "kreeg", "ik", "vandaag"]),
 ])
-def test_a_quoted_line_is_marked_as_a_quotation(text):
-    cleaned = normalise(text)
-    quoted = cleaned.split('"')
-    # Exactly one quotation, holding the quoted words: the features' q_ scope covers them.
-    assert len(quoted) == 3
-    assert "idiot" in quoted[1].split()
-    assert "idiot" not in (quoted[0] + quoted[2]).split()
+def test_a_quote_is_not_the_authors_words(model, text, rest):
+    assert _words(text) == [QUOTE_PLACEHOLDER, *rest]
+    assert not model.classify([text])[0].flagged
 
 
 @pytest.mark.parametrize("text", [
