@@ -3,6 +3,14 @@
 The same function serves training and prediction. A batch is joined into one string and
 every step is a single regular-expression or ``str.translate`` pass over it, so the cost per
 message is a few microseconds of C rather than Python work per message.
+
+What the author did not write as their own words is not scored (issue 12): code blocks and
+inline code, links (``urlref``), file paths and stack traces are removed; a Slack quote
+becomes :data:`QUOTE_PLACEHOLDER`. Emoji, as ``:codes:`` or characters, become one token
+each, ``emoji_<CLDR name>`` (``classifier/wordlists/emoji.tsv``). Obfuscation (leetspeak,
+masking stars, stretched or doubled letters, look-alike letters) is undone only onto an
+exact lexicon word, and an ordinary English or Dutch word (:func:`is_ordinary_word`) is
+never changed.
 """
 
 from __future__ import annotations
