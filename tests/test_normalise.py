@@ -258,3 +258,12 @@ def test_every_markup_keeps_the_messages_of_a_batch_in_step():
         for after in TRICKY:
             out = clean_batch([before, "plain", after, "tail"])
             assert len(out) == 4 and out[1] == "plain" and out[3] == "tail", (before, after)
+
+
+def test_every_emoji_of_the_lexicon_is_a_token_the_normaliser_makes():
+    from classifier.lexicon import CLASSES
+    from classifier.wordlists import emoji_tokens
+
+    made = set(emoji_tokens().values())
+    listed = {w for members in CLASSES.values() for w in members if w.startswith("emoji_")}
+    assert listed and listed <= made, sorted(listed - made)
