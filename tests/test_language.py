@@ -122,3 +122,12 @@ def test_the_same_input_gives_the_same_output_under_any_hash_seed():
     ("sufkop", "nl"), ("domoor", "nl")])
 def test_the_model_reports_the_language_of_one_word_messages(model, text, language):
     assert model.classify([text])[0].language == language
+
+
+def test_a_message_of_made_up_words_is_decided_at_once():
+    # 40,000 characters of words no list knows: each one used to cost a character-model
+    # look-up (2 s in all); the first MAX_WORDS words decide.
+    words = ["".join(chr(97 + (i * 7 + k * 3) % 26) for k in range(5)) + "q" for i in range(6000)]
+    start = time.process_time()
+    assert detect([" ".join(words)[:40_000]])[0] in {"en", "nl", "other"}
+    assert time.process_time() - start < 5.0

@@ -32,11 +32,12 @@ def _words() -> tuple[list[str], np.ndarray]:
 
 
 @cache
-def _chars() -> tuple[list[str], np.ndarray]:
+def _chars() -> tuple[dict[str, int], np.ndarray]:
     keys, values = _load("chars.npz")
-    # A missing n-gram gets a bit less than the rarest one each language knows.
+    # A missing n-gram gets a bit less than the rarest one each language knows (the last
+    # row, index -1). 46,000 n-grams: a dictionary is quicker here than bisecting.
     floor = values.astype(np.float64).min(axis=0) - 1.0
-    return keys, np.vstack([values.astype(np.float64), floor])
+    return {k: i for i, k in enumerate(keys)}, np.vstack([values.astype(np.float64), floor])
 
 
 def _find(keys: list[str], key: str) -> int:
@@ -61,8 +62,8 @@ def is_ordinary(word: str) -> bool:
 
 def char_logprobs(ngrams: list[str]) -> np.ndarray:
     """Summed log-probabilities of character n-grams per language (en, nl, other)."""
-    keys, values = _chars()
-    rows = [_find(keys, g) for g in ngrams]
+    index, values = _chars()
+    rows = [index.get(g, -1) for g in ngrams]
     return values[rows].sum(axis=0) if rows else np.zeros(len(LANGUAGES))
 
 
