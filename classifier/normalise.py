@@ -129,8 +129,8 @@ def is_ordinary_word(word: str) -> bool:
     colon -> clown, testen -> tieten).
 
     The lists (``classifier/wordlists``, built by ``data/wordlists/build.py``) hold the
-    60,000 most frequent words of each language per wordfreq, a hand-written list of
-    technical terms and words seen at least three times in real developer chat.
+    100,000 most frequent words of each language per wordfreq, a hand-written list of
+    technical terms and words seen at least twice in real developer chat (train splits).
     """
     return word.isalpha() and wordlists.is_ordinary(word)
 
@@ -195,7 +195,9 @@ def deobfuscate_word(word: str) -> str:
     if not core:
         return word
     if core.isalpha():
-        if is_ordinary_word(core):
+        # A letter three times over is stretched on purpose (fuuuuck), even where
+        # wordfreq lists the stretched spelling; otherwise an ordinary word stays.
+        if not _RUN3.search(core) and is_ordinary_word(core):
             return word
         # A doubled letter ("idiiot", "sukkell"): only an exact lexicon word once squeezed.
         squeezed = _squeeze(core) if len(core) <= MAX_WORD else core

@@ -41,12 +41,12 @@ OUT = ROOT / "classifier" / "wordlists"
 sys.path.insert(0, str(ROOT))
 
 #: How many of each language's most frequent words are kept.
-TOP = {"en": 60_000, "nl": 60_000}
+TOP = {"en": 100_000, "nl": 100_000}
 TOP_OTHER = 12_000
 OTHER = ("de", "fr", "es", "it", "pt")
 COLUMNS = ("en", "nl", "other")
 #: A word of the train chat counts as ordinary when seen this often (jargon, names, nicks).
-MIN_CHAT_COUNT = 3
+MIN_CHAT_COUNT = 2
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CHAT_WORD = re.compile(r"(?<![\w/.@])[a-z]{3,}(?![\w/@])")
 
