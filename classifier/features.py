@@ -33,7 +33,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import MAX_WORD, SEP, deobfuscate_word, split_compound
+from classifier.normalise import (
+    MAX_WORD,
+    SEP,
+    deobfuscate_word,
+    split_compound,
+)
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -513,7 +518,7 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
     def decisions(self, X: list[str] | str, n: int, coef: np.ndarray, intercept: np.ndarray,
                   languages: bool = False, window_penalty: np.ndarray | None = None,
-                  dutch_offset: np.ndarray | None = None,
+                  dutch_offset: np.ndarray | None = None, dutch: np.ndarray | None = None,
                   ) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         """``transform(X) @ coef + intercept`` without building the matrix, whether each
         of the ``n`` messages had any known feature, and optionally each one's language.
@@ -532,7 +537,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
 
         ``dutch_offset`` (one value per column) is added to the value of a Dutch message, and
         of a Dutch window of a long message: Dutch has its own operating point, and a Dutch
-        insult inside an English message is judged as Dutch.
+        insult inside an English message is judged as Dutch. ``dutch`` says which messages
+        are Dutch (by default, from the function words, as :meth:`languages_of`); a window's
+        language always comes from its function words.
         """
         ids = self.token_ids(X)
         scoped = self.scoped_ids(ids)
@@ -554,7 +561,9 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
                                 for j in range(coef.shape[1])])
         out = sums / np.sqrt(np.maximum(counts, 1))[:, None] + intercept
         dutch_weight = self.language_weight_[ids]
-        dutch = np.bincount(np.cumsum(ids == BOUNDARY), weights=dutch_weight, minlength=n)[:n] > 0
+        if dutch is None:
+            dutch = np.bincount(np.cumsum(ids == BOUNDARY), weights=dutch_weight,
+                                minlength=n)[:n] > 0
         if dutch_offset is not None:
             out[dutch] += dutch_offset
         if windows is not None:

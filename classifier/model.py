@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.data import CATEGORIES
 from classifier.features import ContextFeatures
+from classifier.language import detect_joined
 from classifier.normalise import clean_batch, clean_joined
 
 DEFAULT_MODEL_NAME = "haven-harassment-v1"
@@ -175,11 +176,15 @@ class HavenModel:
         features: ContextFeatures = self.pipeline["features"]
         heads: HarassmentHeads = self.pipeline["heads"]
         columns = slice(None) if details else slice(0, 1)
-        dutch = self.language_offsets.get("nl", 0.0) * self._log_odds_to_decision
-        decision, judged, langs = features.decisions(
-            cleaned, len(texts), heads.coef_[:, columns], heads.intercept_[columns], details,
+        offset = self.language_offsets.get("nl", 0.0) * self._log_odds_to_decision
+        # The language: classifier.language, which knows one-word messages (issue 12).
+        langs = detect_joined(cleaned) if details or offset else None
+        dutch = np.array([lang == "nl" for lang in langs]) if offset else None
+        decision, judged, _ = features.decisions(
+            cleaned, len(texts), heads.coef_[:, columns], heads.intercept_[columns],
             window_penalty=self._window_penalty[columns],
-            dutch_offset=(self._first_column * dutch)[columns] if dutch else None)
+            dutch_offset=(self._first_column * offset)[columns] if offset else None,
+            dutch=dutch)
         harassment, categories = heads.probabilities(decision)
         harassment[~judged] = 0.0  # nothing left to judge: an empty or code-only message
         categories[~judged] = 0.0

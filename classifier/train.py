@@ -109,6 +109,29 @@ def operating_point(examples: list[Example], oof: np.ndarray,
     return threshold, {"nl": offset}
 
 
+def cross_fitted_report(examples: list[Example], oof: np.ndarray, threshold: float,
+                        offsets: dict[str, float]) -> dict:
+    """Per source, recall and flags per 1,000 benign rows of the cross-fitted scores at the
+    operating point (train data only: how source weights and features were compared)."""
+    shift = np.array([offsets.get(e.lang, 0.0) for e in examples])
+    with np.errstate(divide="ignore"):
+        logit = np.log(oof) - np.log1p(-oof) + shift
+    flag = logit >= np.log(threshold / (1 - threshold))
+    y = np.array([e.label for e in examples])
+    source = np.array([e.source for e in examples])
+    original = np.array([e.functionality != "counterfactual" for e in examples])
+    report = {}
+    for name in sorted(set(source)):
+        m = (source == name) & original
+        hostile, benign = m & (y == 1), m & (y == 0)
+        report[name] = {
+            "harassing": int(hostile.sum()), "benign": int(benign.sum()),
+            "recall": round(float(flag[hostile].mean()), 4) if hostile.any() else None,
+            "flags_per_1000_benign": round(1000 * float(flag[benign].mean()), 2)
+            if benign.any() else None}
+    return report
+
+
 def choose_threshold(y: np.ndarray, score: np.ndarray, weight: np.ndarray,
                      tolerance: float = 0.005) -> float:
     """The threshold with the best weighted macro-F1 on the validation split.
@@ -218,6 +241,7 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     progress("choosing the threshold on cross-fitted benign real chat (train split) ...")
     model.threshold, offsets = operating_point(train_set, oof, progress)
     model.language_offsets = offsets
+    cross_fitted = cross_fitted_report(train_set, oof, model.threshold, offsets)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifact = out_dir / f"{name}.joblib"
     joblib.dump(pipeline, artifact, compress=3)
@@ -242,6 +266,7 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
         "versions": _versions(),
         "training_data": file_hashes(data_dir),
         "examples": {"train": len(train_set), "validation": len(valid_set)},
+        "cross_fitted": cross_fitted,
         "validation": validation_report(model, valid_set),
         "functional_suite": suite_report(model, default_suite_path()),
     }
