@@ -45,6 +45,8 @@ SOURCE_WEIGHTS = {
     "stanford_politeness_requests": 1.0,
     "davidson2017": 1.0,
 }
+#: Folders of ``data/`` that change training rows rather than add them.
+AUGMENTATION_FOLDERS = ("identity_swaps",)
 #: A counterfactual copy (a group word swapped for another) counts this much of its row.
 COUNTERFACTUAL_WEIGHT = 0.5
 
@@ -288,7 +290,7 @@ def file_hashes(data_dir: Path | None = None) -> dict[str, str]:
     """SHA-256 of every data file used for training, keyed by its path under ``data/``."""
     data_dir = data_dir or default_data_dir()
     hashes = {}
-    for folder in (*LOADERS, "identity_swaps"):
+    for folder in (*LOADERS, *AUGMENTATION_FOLDERS):
         for path in sorted((data_dir / folder).glob("*")):
             if path.suffix in {".csv", ".jsonl", ".tsv"} and ".dev." not in path.name:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -102,6 +102,15 @@ class HarassmentHeads(ClassifierMixin, BaseEstimator):
         self.intercept_ = np.array([h.intercept_[0] if h is not None else -20.0
                                     for h in heads])
 
+    def compact(self) -> HarassmentHeads:
+        """Keep only what scoring reads: the stacked coefficients (as float32) and the
+        calibration. The per-head estimators duplicate every coefficient; dropping them
+        halves the artifact and its load time (issue 12: model load <= 1 s)."""
+        self.coef_ = np.asfortranarray(self.coef_.astype(np.float32))
+        self.main_ = None
+        self.category_heads_ = {}
+        return self
+
     def decision_matrix(self, X) -> np.ndarray:
         """Decision values of all heads: column 0 harassment, then one per category."""
         return np.asarray(sp.csr_matrix(X) @ self.coef_) + self.intercept_

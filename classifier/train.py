@@ -210,6 +210,46 @@ def validation_report(model: HavenModel, examples: list[Example]) -> dict:
     return report
 
 
+def yardstick_report(model: HavenModel, data_dir: Path | None = None) -> dict | None:
+    """The model's figures on the real-text yardstick (``classifier/benchmark.py``): benign
+    ``dev`` chat, labelled ``test`` splits, identity bias, counterfactual flips. Measured
+    after everything was chosen on train data; None when the yardstick data is absent."""
+    from classifier import benchmark as b
+    from classifier.realdata import LABELLED_SETS, load_benign_dev, load_real
+
+    try:
+        benign = load_benign_dev(data_dir)
+        labelled = {name: load_real(name, data_dir, "test") for name in LABELLED_SETS}
+    except (FileNotFoundError, KeyError, IndexError):
+        return None
+    haven = b.haven_detector(model)
+    store: dict = {}
+    flags = b.benign_section([haven], benign, store)
+    recall = b.labelled_section([haven], labelled, store)
+    bias = b.bias_section([haven], labelled, store)
+    counterfactual = b.counterfactual_section([haven], data_dir)["detectors"]["haven"]
+
+    def figures(entry: dict) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v
+                for k, v in entry["detectors"]["haven"].items()}
+
+    return {
+        "benign_dev_per_1000": {
+            name: {kind: {k: round(v, 2) for k, v in e["detectors"]["haven"][kind].items()}
+                   for kind in ("flags", "notices")} | {"n": e["n"]}
+            for name, e in flags.items()},
+        "labelled_test": {name: figures(e) | {"harassing": e["harassing"],
+                                              "benign": e["benign"]}
+                          for name, e in recall.items()},
+        "identity_bias_power_mean": {
+            name: {k: round(v, 4) for k, v in e["summary"]["haven"].items() if v is not None}
+            for name, e in bias.items()},
+        "counterfactual_templates_that_flip": {
+            cell: f"{c['templates_that_flip']}/{c['templates']}"
+            for cell, c in counterfactual["cells"].items()},
+    }
+
+
 def suite_report(model: HavenModel, path: Path) -> dict | None:
     """Metrics on the functional test suite, if it is there."""
     if not path.is_file():
@@ -244,6 +284,7 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     cross_fitted = cross_fitted_report(train_set, oof, model.threshold, offsets)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifact = out_dir / f"{name}.joblib"
+    pipeline["heads"].compact()
     joblib.dump(pipeline, artifact, compress=3)
     progress("measuring ...")
     card = {
@@ -269,6 +310,7 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
         "cross_fitted": cross_fitted,
         "validation": validation_report(model, valid_set),
         "functional_suite": suite_report(model, default_suite_path()),
+        "yardstick": yardstick_report(model, data_dir),
     }
     artifact.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False)
                                              + "\n", encoding="utf-8")

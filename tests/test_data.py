@@ -5,7 +5,13 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from classifier.data import CATEGORIES, LOADERS, default_data_dir, load_training_data
+from classifier.data import (
+    AUGMENTATION_FOLDERS,
+    CATEGORIES,
+    LOADERS,
+    default_data_dir,
+    load_training_data,
+)
 from classifier.evaluate import default_suite_path, read_labelled
 from classifier.normalise import normalise_batch
 from classifier.realdata import YARDSTICK_FOLDERS
@@ -26,7 +32,8 @@ WORD_LIST_FOLDERS = {"wordlists", "lexicon_nl"}
 
 def test_every_dataset_folder_has_a_data_card():
     folders = [p for p in default_data_dir().iterdir() if p.is_dir()]
-    assert {p.name for p in folders} == set(LOADERS) | set(YARDSTICK_FOLDERS) | WORD_LIST_FOLDERS
+    assert {p.name for p in folders} == (set(LOADERS) | set(YARDSTICK_FOLDERS) | WORD_LIST_FOLDERS
+                                         | set(AUGMENTATION_FOLDERS))
     for folder in folders:
         card = (folder / "DATACARD.md").read_text(encoding="utf-8").lower()
         assert "licen" in card and "source" in card, folder.name

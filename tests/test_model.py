@@ -167,3 +167,18 @@ def test_scores_do_not_depend_on_the_hash_seed():
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         runs.append(json.loads(out))
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_saving_a_model_leaves_it_usable_and_the_copy_scores_the_same(model, tmp_path):
+    """The artifact leaves out what is rebuilt on load (the n-gram hash table); saving must
+    not take it from the model in memory (training scores its validation split after)."""
+    import joblib
+
+    from classifier.model import HavenModel
+
+    texts = ["you are a useless idiot", "jij bent een sukkel", "see you at lunch"]
+    before = model.score(texts)
+    joblib.dump(model.pipeline, tmp_path / "copy.joblib")
+    assert model.score(texts) == before
+    copy_ = HavenModel(joblib.load(tmp_path / "copy.joblib"), model.card)
+    assert copy_.score(texts) == before
