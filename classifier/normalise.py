@@ -21,7 +21,7 @@ import unicodedata
 from functools import lru_cache
 
 from classifier import wordlists
-from classifier.lexicon import COMPOUND_HEADS, CURSE_PREFIXES, OFFENSIVE
+from classifier.lexicon import COMPOUND_HEADS, CURSE_PREFIXES, EMOJI_PLAYFUL, OFFENSIVE
 
 #: Joins messages of a batch; removed from input first, so it never occurs inside one.
 SEP = "\n\x1e\n"
@@ -371,7 +371,22 @@ def clean_joined(texts: list[str]) -> str:
         blob = _EMOJI_CODE.sub(_EmojiCodes(), blob)
     if "'" in blob:
         blob = _NOT.sub(" not", blob)
+    if "emoji_" in blob:
+        blob = SEP.join([_unless_only_playful(text) for text in blob.split(SEP)])
     return blob
+
+
+#: What may stand next to playful emoji in a message that is judged empty.
+_NEUTRAL = EMOJI_PLAYFUL | {"usermention", "channelref", "urlref", QUOTE_PLACEHOLDER}
+
+
+def _unless_only_playful(text: str) -> str:
+    """A message of nothing but playful emoji (and mentions) is nobody's harassment
+    (issue 12: ":wink:" alone scored 0.9997 sexual): it is left with nothing to judge."""
+    if "emoji_" not in text:
+        return text
+    words = text.split()
+    return "" if words and all(w in _NEUTRAL for w in words) else text
 
 
 def normalise_batch(texts: list[str]) -> list[str]:

@@ -62,7 +62,8 @@ def test_the_functional_suite_never_appears_in_training_data():
 
     training = {key(t) for t in normalise_batch([e.text for e in load_training_data()])}
     suite = normalise_batch([row["text"] for row in read_labelled(default_suite_path())])
-    leaked = [text for text in suite if key(text) in training]
+    # A message left with nothing to judge (code only, playful emoji only) leaks nothing.
+    leaked = [text for text in suite if key(text) and key(text) in training]
     assert not leaked
 
 

@@ -213,10 +213,10 @@ def test_a_line_that_merely_starts_with_at_is_kept():
 
 
 @pytest.mark.parametrize(("text", "tokens"), [
-    (":wink:", ["emoji_winking_face"]), ("😉", ["emoji_winking_face"]),
+    ("ok :wink:", ["ok", "emoji_winking_face"]), ("ok 😉", ["ok", "emoji_winking_face"]),
     (":wave::skin-tone-2: hi", ["emoji_waving_hand", "hi"]),
     ("👋🏽 hi", ["emoji_waving_hand", "hi"]),
-    (":+1: :thumbsup: 👍", ["emoji_thumbs_up"] * 3),
+    ("ok :+1: :thumbsup: 👍", ["ok"] + ["emoji_thumbs_up"] * 3),
     (":fu:", ["emoji_middle_finger"]), ("🖕", ["emoji_middle_finger"]),
     (":partyparrot:", ["emoji_partyparrot"]),
     ("std::vector::push_back at 10:30:00", ["std::vector::push_back", "at", "10:30:00"]),
@@ -267,3 +267,14 @@ def test_every_emoji_of_the_lexicon_is_a_token_the_normaliser_makes():
     made = set(emoji_tokens().values())
     listed = {w for members in CLASSES.values() for w in members if w.startswith("emoji_")}
     assert listed and listed <= made, sorted(listed - made)
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    (":wink:", False), ("😉😂", False), ("<@U1> :wink: :+1:", False), (":tada: :tada:", False),
+    ("you :wink:", True), (":middle_finger:", True), (":wink: :middle_finger:", True),
+    (":partyparrot:", True), ("🔪", True),
+])
+def test_a_message_of_only_playful_emoji_leaves_nothing_to_judge(model, text, kept):
+    assert bool(clean_batch([text])[0].strip()) is kept
+    if not kept:
+        assert model.classify([text])[0].score == 0.0
