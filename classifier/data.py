@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,24 @@ SOURCE_WEIGHTS = {
     # Labels people gave in Slack ("Not a problem", confidants' outcomes): real, but few
     # and unreviewed, so no more weight than a public set.
     "haven_feedback": 1.0,
+    # Real text (classifier/realdata.py), ``train`` splits only: never ``dev`` or ``test``.
+    # Real benign chat is what Haven must stay quiet on; messages to chatbots and GitHub
+    # comments are closest to workplace abuse; tweets and news comments about groups add
+    # breadth but label much that is political or crude rather than aimed at a person.
+    "real_chat_en": 2.0,
+    "real_chat_nl": 2.0,
+    "strudel_github_issue_comments": 2.0,
+    "convabuse": 2.0,
+    "toxic_spans_civil_comments": 0.5,
+    "measuring_hate_speech_subset": 0.5,
+    "implicit_hate_latent_hatred": 0.5,
+    "stanford_politeness_requests": 1.0,
+    "davidson2017": 1.0,
 }
+#: Folders of ``data/`` that change training rows rather than add them.
+AUGMENTATION_FOLDERS = ("identity_swaps",)
+#: A counterfactual copy (a group word swapped for another) counts this much of its row.
+COUNTERFACTUAL_WEIGHT = 0.5
 
 
 @dataclass
@@ -154,6 +172,33 @@ def load_jigsaw(folder: Path) -> Iterator[Example]:
         yield Example(row["comment_text"], "en", label, "jigsaw", f"jigsaw-{i}", cats)
 
 
+def load_real_chat_train(folder: Path) -> Iterator[Example]:
+    """Real IRC, Gitter and Dutch sentences, ``train`` split only, as benign examples.
+
+    Runs of 100 consecutive lines of one file share a group, so cross-validation rarely
+    sees a conversation on both sides (``dev`` is never read here).
+    """
+    from classifier.realdata import load_real_chat
+
+    for i, row in enumerate(load_real_chat(folder)):
+        if row.split == "train":
+            yield Example(row.text, row.lang, 0, f"real_chat_{row.lang}",
+                          f"{row.source}:{row.id.rsplit(':', 1)[0]}:{i // 100}")
+
+
+def _real_labelled(name: str) -> Callable[[Path], Iterator[Example]]:
+    def load(folder: Path) -> Iterator[Example]:
+        from classifier.realdata import REAL_LOADERS
+
+        for row in REAL_LOADERS[name](folder):
+            if row.split == "train":  # the ``test`` third is for recall figures only
+                yield Example(row.text, row.lang, row.label, name, f"{name}:{row.id}",
+                              dict(row.categories), row.kind)
+
+    load.__doc__ = f"The ``train`` split of ``data/{name}`` (see classifier/realdata.py)."
+    return load
+
+
 LOADERS = {
     "haven_workplace": load_workplace,
     "haven_seed_benign": load_seed_benign,
@@ -163,33 +208,91 @@ LOADERS = {
     "openai_moderation": load_openai_moderation,
     "jigsaw_sample": load_jigsaw,
     "feedback": load_feedback,
+    "real_chat": load_real_chat_train,
+    **{name: _real_labelled(name) for name in (
+        "strudel_github_issue_comments", "convabuse", "toxic_spans_civil_comments",
+        "measuring_hate_speech_subset", "implicit_hate_latent_hatred",
+        "stanford_politeness_requests", "davidson2017")},
 }
 
 
 def load_training_data(data_dir: Path | None = None,
-                       sources: tuple[str, ...] | None = None) -> list[Example]:
-    """All training examples, de-duplicated on their text (the first occurrence wins)."""
+                       sources: tuple[str, ...] | None = None,
+                       counterfactual: bool = True) -> list[Example]:
+    """All training examples, de-duplicated on their text (the first occurrence wins),
+    followed by their identity-swapped copies (see :func:`counterfactual_copies`)."""
     data_dir = data_dir or default_data_dir()
     seen: set[str] = set()
     out: list[Example] = []
     for folder, loader in LOADERS.items():
         if sources is not None and folder not in sources:
             continue
+        if folder != "feedback" and not (data_dir / folder).is_dir():
+            continue
         for example in loader(data_dir / folder):
             key = " ".join(example.text.lower().split())
             if key and key not in seen:
                 seen.add(key)
                 out.append(example)
+    if counterfactual and (data_dir / "identity_swaps" / "swaps.csv").is_file():
+        swaps = load_swaps(data_dir / "identity_swaps")
+        for example in counterfactual_copies(list(out), swaps):
+            key = " ".join(example.text.lower().split())
+            if key not in seen:
+                seen.add(key)
+                out.append(example)
     return out
+
+
+_TOKEN = re.compile(r"[\w']+")
+
+
+def load_swaps(folder: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    """``(lang, form)`` -> the group words of ``data/identity_swaps/swaps.csv``."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for row in _read_csv(folder / "swaps.csv"):
+        out.setdefault((row["lang"], row["form"]), []).append(row["term"])
+    return {key: tuple(terms) for key, terms in out.items()}
+
+
+def counterfactual_copies(examples: list[Example],
+                          swaps: dict[tuple[str, str], tuple[str, ...]]) -> Iterator[Example]:
+    """One copy of every example that names a group, with each group word replaced by
+    another of the same language and form (chosen from a hash of the text: deterministic).
+
+    The copy keeps the label and the group of its original (so both sit on one side of a
+    cross-validation split). Every group then appears in benign and hostile rows in the
+    same proportion: a mention alone cannot decide (issue 12, point 5).
+    """
+    form_of = {(lang, term): (lang, form) for (lang, form), terms in swaps.items()
+               for term in terms}
+    for example in examples:
+        words = _TOKEN.findall(example.text.lower())
+        if not any((example.lang, w) in form_of for w in words):
+            continue
+        seed = int.from_bytes(hashlib.sha256(example.text.encode()).digest()[:4], "big")
+
+        def swap(match: re.Match[str], seed: int = seed, lang: str = example.lang) -> str:
+            word = match.group(0)
+            key = form_of.get((lang, word.lower()))
+            if key is None:
+                return word
+            others = [t for t in swaps[key] if t != word.lower()]
+            new = others[(seed + len(word)) % len(others)]
+            return new.capitalize() if word[:1].isupper() else new
+
+        yield Example(_TOKEN.sub(swap, example.text), example.lang, example.label,
+                      example.source, example.group, dict(example.categories),
+                      "counterfactual")
 
 
 def file_hashes(data_dir: Path | None = None) -> dict[str, str]:
     """SHA-256 of every data file used for training, keyed by its path under ``data/``."""
     data_dir = data_dir or default_data_dir()
     hashes = {}
-    for folder in LOADERS:
+    for folder in (*LOADERS, *AUGMENTATION_FOLDERS):
         for path in sorted((data_dir / folder).glob("*")):
-            if path.suffix in {".csv", ".jsonl"}:
+            if path.suffix in {".csv", ".jsonl", ".tsv"} and ".dev." not in path.name:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 hashes[str(path.relative_to(data_dir))] = digest
     return hashes

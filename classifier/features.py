@@ -12,6 +12,11 @@ A bag of words copies the label of the nearest words. These features add what ge
 * **N-grams over both sequences** — surface words and bigrams, and bigrams and trigrams of
   the class sequence, plus pairs of classes that co-occur within a few words ("YOU ... INSULT").
 
+Who is named does not decide (issue 12, point 5): a class token never stands alone, a class
+n-gram or pair counts only when it holds a hostile class (an insult, slur, threat ...), and
+the words that only say *who* or *how* — you, a person, a group, a negation, a modal verb —
+have no feature of their own: they count only in bigrams and scope, next to what is said.
+
 Everything after tokenising is numpy over the whole batch: n-grams are integer keys looked up
 in a sorted array, so there is no Python work per n-gram.
 """
@@ -19,6 +24,7 @@ in a sorted array, so there is no Python work per n-gram.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from itertools import repeat
 from typing import NamedTuple
 
@@ -27,7 +33,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classifier.lexicon import CLASSES, LANG_EN, LANG_NL, NEGATORS, OFFENSIVE, REPORT
-from classifier.normalise import MAX_WORD, SEP, deobfuscate_word, split_compound
+from classifier.normalise import (
+    MAX_WORD,
+    SEP,
+    deobfuscate_word,
+    split_compound,
+)
 
 PREFIXES = ("", "n_", "q_", "r_")
 OOV, BOUNDARY = 0, 1
@@ -43,6 +54,19 @@ _COPULAS = frozenset(["is", "was", "wordt", "werd"])
 _REPORT_OBJECTS = frozenset(
     ["that", "dat", "me", "mij", "je", "you", "him", "her", "hem", "haar", "them", "hen", "ze"])
 NEGATION_SCOPE, REPORT_SCOPE = 4, 5
+#: Classes that say something hostile: only class n-grams and pairs holding one are features.
+HOSTILE_CLASSES = frozenset(
+    ["SLUR", "INSULT", "THREAT", "DEHUMAN", "NEGADJ", "PROFANITY", "SEXUAL", "EXCLUDE"])
+#: Classes whose words only say who is meant, or set a tone (a playful emoji): no unigram
+#: feature of their own. A wink alone scored 0.9996 "sexual" when it had one.
+TARGET_CLASSES = ("YOU", "PERSON", "IDENTITY", "PLAYFUL")
+#: Modal verbs, auxiliaries and negations: they shape a predicate and say nothing alone.
+_MODALS = (
+    "should must could would can will may might shall need needs have has had do does did be "
+    "is are am was were been being cannot moet moeten moest moesten zou zouden kan kun kunt "
+    "kunnen mag mogen zal zul zult zullen wil wilt willen hoeft hoeven ben bent zijn waren "
+    "wordt worden heb hebt heeft hebben")
+FUNCTION_WORDS = frozenset(NEGATORS) | frozenset(_MODALS.split())
 #: What :mod:`classifier.normalise` puts for Slack mentions, channels and links.
 _PLACEHOLDERS = ("usermention", "channelref", "urlref")
 #: A message longer than LONG_MESSAGE_TOKENS is judged by its worst window of WINDOW_TOKENS
@@ -76,12 +100,6 @@ def tokenise_joined(blob: str) -> list[str]:
     return blob.split()
 
 
-def _deletions(word: str) -> list[str]:
-    """``word`` less one letter, in order of position (a set's order would vary from run to
-    run, and with it the correction chosen when two variants match)."""
-    return [word[:i] + word[i + 1:] for i in range(len(word))]
-
-
 class _Windows(NamedTuple):
     """Windows of the long messages of a batch, grouped by message."""
 
@@ -111,19 +129,23 @@ def _windows(ids: np.ndarray, width: int, longer_than: int) -> _Windows | None:
 
 
 def _window_values(weights: np.ndarray, starts: np.ndarray, size: int, windows: _Windows,
-                   offset: np.ndarray) -> np.ndarray:
-    """Per window and column: the weights of the occurrences that start in the window,
-    summed over the square root of their number (as for a message), plus ``offset``;
-    -inf for a window without any. Prefix sums over token positions: linear."""
-    def prefix(values: np.ndarray | None) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(np.bincount(starts, values, minlength=size))])
+                   offset: np.ndarray, all_starts: np.ndarray) -> np.ndarray:
+    """Per window and column: the weights of the known occurrences that start in the window,
+    summed over the square root of the number of all its occurrences, known or not (as for a
+    message), plus ``offset``; -inf for a window without a known one. Prefix sums over token
+    positions: linear."""
+    def prefix(at: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(np.bincount(at, values, minlength=size))])
 
-    counted = prefix(None)
-    count = counted[windows.end] - counted[windows.start]
-    sums = np.column_stack([np.subtract(*prefix(weights[:, j])[[windows.end, windows.start]])
+    def per_window(summed: np.ndarray) -> np.ndarray:
+        return summed[windows.end] - summed[windows.start]
+
+    known = per_window(prefix(starts))
+    count = per_window(prefix(all_starts))
+    sums = np.column_stack([per_window(prefix(starts, weights[:, j]))
                             for j in range(weights.shape[1])])
     values = sums / np.sqrt(np.maximum(count, 1))[:, None] + offset
-    values[count == 0] = -np.inf
+    values[known == 0] = -np.inf
     return values
 
 
@@ -158,7 +180,7 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         Class pairs are counted when at most this many tokens apart.
     """
 
-    def __init__(self, min_df: int = 2, window: int = 5, class_unigrams: bool = True):
+    def __init__(self, min_df: int = 2, window: int = 5, class_unigrams: bool = False):
         self.min_df = min_df
         self.window = window
         self.class_unigrams = class_unigrams
@@ -170,7 +192,10 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             vocab["<" + name + ">"] = len(vocab)
         # Curse compounds stay out of the vocabulary: as unknown words they are split (once
         # per distinct word, see _correct) into prefix and noun.
-        split = {t: split_compound(t) for t in set(tokens)}
+        # A word seen once is left out: new text is full of words the model never saw (names,
+        # jargon, other languages), and training must see unknown words as often as scoring.
+        seen = Counter(tokens)
+        split = {t: split_compound(t) for t, count in seen.items() if count >= 2}
         words = sorted({w for ws in CLASSES.values() for w in ws}
                        | {part for parts in split.values() for part in parts}
                        - {t for t, parts in split.items() if len(parts) > 1}
@@ -216,43 +241,27 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         self.negation_stop_ = flags(_STOPS | _CONJUNCTIONS)
         self.report_stop_ = flags(_STOPS | _COPULAS) & ~flags(_REPORT_OBJECTS)
         self.language_weight_ = (flags(LANG_NL).astype(float) - flags(LANG_EN))
-        self._build_spelling_index()
-
-    def _build_spelling_index(self) -> None:
-        targets = sorted(w for w in OFFENSIVE | CLASSES["IDENTITY"] if len(w) >= 5)
-        index: dict[str, str] = {}
-        for word in targets:
-            for variant in sorted(_deletions(word)):
-                index.setdefault(variant, word)
-        self.spelling_ = {**index, **{w: w for w in targets}}
+        # Over every id (scoped copies too): which carry no unigram, which are hostile classes.
+        target = set().union(*(CLASSES.get(c, ()) for c in TARGET_CLASSES)) | FUNCTION_WORDS
+        neutral = np.zeros(self.n_ids_, dtype=bool)
+        hostile = np.zeros(self.n_ids_, dtype=bool)
+        base_neutral = np.flatnonzero(flags(target | set(_PLACEHOLDERS)))
+        for prefix in PREFIXES:
+            neutral[self.scoped_[prefix][base_neutral]] = True
+            for name in HOSTILE_CLASSES:
+                hostile[vocab["<" + prefix + name + ">"]] = True
+        self.neutral_ = neutral
+        self.hostile_ = hostile
 
     # -- token ids --------------------------------------------------------------------
     def _correct(self, token: str) -> list[str]:
-        """Map an unknown token to known words: obfuscation, a Dutch disease-curse compound,
-        a typo, or two glued words."""
-        plain = deobfuscate_word(token)
-        parts = split_compound(plain)
-        if plain != token or len(parts) > 1:
-            return parts
-        if len(token) > MAX_WORD:
-            # Both searches below are quadratic in the length; no known word is this long.
-            return [token]
-        if len(token) >= 5:
-            spelling = self.spelling_
-            if token in spelling:
-                return [spelling[token]]
-            for variant in _deletions(token):
-                if variant in spelling:
-                    return [spelling[variant]]
-        vocab = self.vocabulary_
-        if len(token) >= 6:
-            for cut in range(2, len(token) - 1):
-                head, tail = token[:cut], token[cut:]
-                if head in vocab and tail in vocab and (
-                        self.word_class_[vocab[head]] != vocab[head]
-                        or self.word_class_[vocab[tail]] != vocab[tail]):
-                    return [head, tail]
-        return [token]
+        """Map an unknown token to known words: deliberate obfuscation (onto an exact
+        lexicon word, see :func:`deobfuscate_word`) or a Dutch disease-curse compound.
+
+        Nothing else: guessing typos by edit distance turned ordinary words into slurs
+        (webpack, colon, testen, zaken), about 1 in 10 false flags on real chat (issue 12).
+        """
+        return split_compound(deobfuscate_word(token))
 
     def _corrected_ids(self, token: str) -> tuple[int, ...]:
         """:meth:`_correct` as ids, remembered: unknown words (names, jargon) recur."""
@@ -269,9 +278,18 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         return fixed
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: never change the live object
         state.pop("_corrections", None)  # a run-time cache: never part of the artifact
+        # The hash table is 25 MB of mostly empty slots, derived from keys_: rebuilding it
+        # on load (tens of milliseconds) keeps the artifact small and its load fast.
+        state.pop("table_key_", None)
+        state.pop("table_col_", None)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "keys_" in state and "table_key_" not in state:
+            self._build_table()
 
     def _spaced_letters(self, raw: np.ndarray, tokens: list[str]) -> tuple[np.ndarray, dict]:
         """Words spelt out letter by letter (i d i o t, f . u . c . k): which tokens to keep,
@@ -369,10 +387,15 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         doc = np.cumsum(ids == BOUNDARY)
         label = doc if at is None else at
         ok = ids != BOUNDARY
+        hostile = self.hostile_[cls]
         # Word classes appear only inside n-grams and pairs, never alone: a group name or
-        # "you" on its own must not push a message either way; its context must.
-        keys, docs = ([ids[ok]], [label[ok]]) if not self.class_unigrams else (
-            [ids[ok], cls[ok & is_class]], [label[ok], label[ok & is_class]])
+        # "you" on its own must not push a message either way; its context must. Nor do the
+        # words that name a target or shape a predicate (you, women, not, should).
+        alone = ok & ~self.neutral_[ids] & (ids != OOV)
+        # A hostile class stands alone (an unseen slur or insult still counts); the others
+        # only with ``class_unigrams``.
+        classes = ok & (hostile if not self.class_unigrams else is_class)
+        keys, docs = [ids[alone], cls[classes]], [label[alone], label[classes]]
 
         def gram(seq: np.ndarray, n: int, order: int, extra: np.ndarray | None) -> None:
             m = len(seq) - n + 1
@@ -389,14 +412,16 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             docs.append(label[:m][valid])
 
         gram(ids, 2, 2, None)
-        any_class2 = is_class[:-1] | is_class[1:] if len(ids) > 1 else None
-        gram(cls, 2, 3, any_class2)
-        gram(cls, 3, 4, None)
+        if len(ids) > 1:  # class n-grams only around something hostile
+            gram(cls, 2, 3, hostile[:-1] | hostile[1:])
+        if len(ids) > 2:
+            gram(cls, 3, 4, hostile[:-2] | hostile[1:-1] | hostile[2:])
         for gap in range(2, self.window + 1):
             m = len(ids) - gap
             if m <= 0:
                 break
-            both = is_class[:m] & is_class[gap:] & (doc[:m] == doc[gap:])
+            both = (is_class[:m] & is_class[gap:] & (hostile[:m] | hostile[gap:])
+                    & (doc[:m] == doc[gap:]))
             keys.append((np.int64(5) * base + cls[:m][both]) * base + cls[gap:][both])
             docs.append(label[:m][both])
         return np.concatenate(keys), np.concatenate(docs)
@@ -478,28 +503,32 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         return col
 
     def _occurrences(self, X: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Token ids, and the message and column of every known feature occurrence."""
-        ids = self.token_ids(X)
-        keys, docs = self._keys(ids)
+        """Message of every feature occurrence (known or not), and the message and column of
+        every known one."""
+        keys, docs = self._keys(self.token_ids(X))
         col = self._columns(keys)
         hit = col >= 0
-        return ids, docs[hit], col[hit]
+        return docs, docs[hit], col[hit]
 
     def transform(self, X: list[str]) -> sp.csr_matrix:
         """Feature matrix: occurrence counts over the square root of the message's total.
 
         Dividing by the square root of the number of occurrences keeps long and short
-        messages on one scale (for binary features it is exactly L2 normalisation).
+        messages on one scale (for binary features it is exactly L2 normalisation). The
+        total counts unknown n-grams too: a message of foreign or unseen words is not judged
+        by the one word of it the model knows, and cross-fitted scores (where a held-out
+        row's rare n-grams have no weight) behave like scores of new text.
         """
         X = list(X)
-        _, docs, cols = self._occurrences(X)
-        scale = 1.0 / np.sqrt(np.maximum(np.bincount(docs, minlength=len(X)), 1))
+        every, docs, cols = self._occurrences(X)
+        scale = 1.0 / np.sqrt(np.maximum(np.bincount(every, minlength=len(X)), 1))
         matrix = sp.csr_matrix((scale[docs], (docs, cols)), shape=(len(X), len(self.keys_)))
         matrix.sum_duplicates()
         return matrix
 
     def decisions(self, X: list[str] | str, n: int, coef: np.ndarray, intercept: np.ndarray,
                   languages: bool = False, window_penalty: np.ndarray | None = None,
+                  dutch_offset: np.ndarray | None = None, dutch: np.ndarray | None = None,
                   ) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
         """``transform(X) @ coef + intercept`` without building the matrix, whether each
         of the ``n`` messages had any known feature, and optionally each one's language.
@@ -515,6 +544,12 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
         from raising its false flags much. A window counts the n-grams that start in it.
         Negation, quotation and reported speech are scoped on the whole message, so a window
         that starts after a "not" still knows the word is negated.
+
+        ``dutch_offset`` (one value per column) is added to the value of a Dutch message, and
+        of a Dutch window of a long message: Dutch has its own operating point, and a Dutch
+        insult inside an English message is judged as Dutch. ``dutch`` says which messages
+        are Dutch (by default, from the function words, as :meth:`languages_of`); a window's
+        language always comes from its function words.
         """
         ids = self.token_ids(X)
         scoped = self.scoped_ids(ids)
@@ -529,18 +564,29 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             docs = np.cumsum(scoped == BOUNDARY)[starts]
         cols = self._columns(keys)
         hit = cols >= 0
+        counts = np.bincount(docs, minlength=n)  # every occurrence: see transform()
         docs, cols = docs[hit], cols[hit]
-        counts = np.bincount(docs, minlength=n)
         weights = coef[cols]
         sums = np.column_stack([np.bincount(docs, weights=weights[:, j], minlength=n)
                                 for j in range(coef.shape[1])])
         out = sums / np.sqrt(np.maximum(counts, 1))[:, None] + intercept
+        dutch_weight = self.language_weight_[ids]
+        if dutch is None:
+            dutch = np.bincount(np.cumsum(ids == BOUNDARY), weights=dutch_weight,
+                                minlength=n)[:n] > 0
+        if dutch_offset is not None:
+            out[dutch] += dutch_offset
         if windows is not None:
             values = _window_values(weights, starts[hit], len(scoped), windows,
-                                    intercept - window_penalty)
+                                    intercept - window_penalty, starts)
+            if dutch_offset is not None:
+                summed = np.concatenate([[0.0], np.cumsum(dutch_weight)])
+                values[summed[windows.end] - summed[windows.start] > 0] += dutch_offset
             worst = np.maximum.reduceat(values, windows.group, axis=0)
             out[windows.long] = np.maximum(out[windows.long], worst)
-        return out, counts > 0, self.languages_of(ids, n) if languages else None
+        judged = np.bincount(docs, minlength=n) > 0
+        langs = ["nl" if d else "en" for d in dutch.tolist()] if languages else None
+        return out, judged, langs
 
     def languages_of(self, ids: np.ndarray, n: int) -> list[str]:
         """``"nl"`` or ``"en"`` per message, from the function words it uses.

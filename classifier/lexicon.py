@@ -54,6 +54,112 @@ transpersonen transpersoon transgenders homoseksuelen homoseksueel vrouwen vrouw
 meisjes meiden dames mannen moslima moslima's hoofddoekjes
 """)
 
+#: Dutch curse prefixes built on diseases and the like (kankerlijer, tyfushoer, klerewijf).
+CURSE_PREFIXES = ("kanker", "kk", "kkr", "tering", "tyfus", "tiefus", "klere", "kolere",
+                  "pleuris", "pokke", "pokken", "pest", "kut", "tiefe", "schurft")
+
+#: Nouns that Dutch curse compounds are built on: a person, a group, an insult. A compound
+#: with one of these is split and read as a curse (kanker_ lijer); others stay whole
+#: (kankeronderzoek, klerenkast).
+_PERSON_NOUNS_NL = _words("""
+lijer lijers lijder lijders hoer hoeren wijf wijven jood joden mongool mongolen homo homo's
+flikker flikkers turk turken marokkaan marokkanen neger negers nicht nichten kind kinderen
+hond honden lul lullen trut trutten eikel eikels zak zakken vent venten kerel gozer
+mens mensen idioot idioten debiel debielen aap apen varken varkens beest beesten
+klootzak hufter hufters sukkel sukkels slet sletten teef teven kop koppen bek smoel
+mof moffen buitenlander buitenlanders allochtoon allochtonen vluchteling vluchtelingen
+moslim moslims zwarte zwarten chinees chinezen surinamer surinamers polen pool
+baas collega collega's manager klant leraar juf meid meiden wuf vrouw vrouwen man mannen
+jong jongen jongens gast gasten figuur type lelijkerd dwerg mongo spast spasten
+""")
+COMPOUND_HEADS = _PERSON_NOUNS_NL | _words("zooi bende ding dingen herrie weer")
+
+#: Dutch one-word insults for a person that take a diminutive and a curse prefix.
+_INSULT_NOUNS_NL = _words("""
+sukkel idioot debiel eikel klootzak lul trut slet hoer teef hufter etter schoft mafkees
+mafketel randdebiel klojo sul sufferd oen oelewapper nietsnut profiteur uitvreter kreng
+sloerie zeikerd zeur stommeling stommerik sufkop domoor domkop dombo stomkop kluns
+prutser nepper lulhannes zakkenwasser klootviool malloot halvegare imbeciel mongool mongo
+sukkelaar uilskuiken rund smeerlap viezerik vuilak vuilbak hondenlul lamzak luiwammes
+zuiplap junkie hoerenjong hoerenzoon schijterd lafaard bangerik watje snol slettenbak
+gatlikker kontlikker hielenlikker slijmbal slijmerd huilebalk jankerd zeurpiet zeurkous
+betweter pummel boerenpummel boerenlul lomperik botterik hork proleet tokkie leugenaar
+oplichter bedrieger verrader psychopaat engerd griezel viespeuk pedo pedofiel
+kinderlokker verkrachter pipo pannenkoek kutkop kuttenkop apenkop kaaskop
+mislukkeling zielepiet zielenpoot kneus schoft schooier schurk
+""")
+
+
+def _diminutive(noun: str) -> str:
+    """The Dutch diminutive of a noun, by the regular rules (sukkel -> sukkeltje, lul ->
+    lulletje, idioot -> idiootje, slet -> sletje, mongo -> mongootje, kreng -> krengetje)."""
+    vowels = "aeiouy"
+    if noun.endswith(("tje", "je")):
+        return noun
+    if noun.endswith("ng"):
+        return noun + "etje"
+    if noun[-1] in vowels:
+        return noun + ("o" if noun[-1] == "o" else "") + "tje"
+    if noun.endswith(("el", "er", "en", "em")) and sum(c in vowels for c in noun) > 1:
+        return noun + ("pje" if noun.endswith("em") else "tje")
+    long_vowel = len(noun) > 2 and ((noun[-3] == noun[-2] and noun[-2] in vowels)
+                                    or noun[-3:-1] in ("ie", "ij", "ui", "ou", "ei", "eu", "oe"))
+    if noun[-1] in "lnrw":
+        if long_vowel or (sum(c in vowels for c in noun) > 1 and noun[-2] not in vowels):
+            return noun + "tje"
+        return noun + noun[-1] + "etje" if noun[-2] in vowels else noun + "tje"
+    if noun[-1] == "m":
+        return noun + ("pje" if long_vowel else "metje")
+    return noun + "je"
+
+
+#: Group nouns among them: a curse compound on one of these is a slur (kankerjood).
+_GROUP_NOUNS_NL = _words("""
+jood joden mongool mongolen homo flikker flikkers turk turken marokkaan marokkanen neger
+negers nicht nichten mof moffen buitenlander buitenlanders allochtoon allochtonen
+vluchteling vluchtelingen moslim moslims zwarte zwarten chinees chinezen surinamer
+surinamers polen pool mongo spast spasten
+""")
+
+#: Curse compounds: every prefix with every person noun (kankerlijer, tyfushoer,
+#: teringjood, pokkenwijf), and the diminutives of the insult nouns (sukkeltje, lulletje).
+CURSE_COMPOUNDS = frozenset(p + n for p in CURSE_PREFIXES for n in _PERSON_NOUNS_NL
+                            if "'" not in n)
+CURSE_SLURS = frozenset(p + n for p in CURSE_PREFIXES for n in _GROUP_NOUNS_NL)
+DIMINUTIVES_NL = frozenset(_diminutive(n) for n in _INSULT_NOUNS_NL) - _INSULT_NOUNS_NL
+#: Every Dutch insult above: the language decision takes them for Dutch even where
+#: wordfreq lacks them (data/wordlists/build.py).
+DUTCH_INSULTS = _INSULT_NOUNS_NL | DIMINUTIVES_NL | CURSE_COMPOUNDS | CURSE_SLURS
+
+#: Slack emoji (see ``classifier/wordlists/emoji.tsv``) whose use in chat is hostile.
+EMOJI_INSULT = _words("emoji_clown_face emoji_pile_of_poo emoji_face_vomiting")
+EMOJI_DEHUMAN = _words("""
+emoji_monkey_face emoji_monkey emoji_gorilla emoji_orangutan emoji_pig_face emoji_pig
+emoji_rat emoji_cockroach emoji_banana emoji_worm
+""")
+EMOJI_THREAT = _words("emoji_kitchen_knife emoji_pistol emoji_bomb emoji_dagger emoji_coffin")
+EMOJI_PROFANITY = _words("emoji_middle_finger emoji_face_with_symbols_on_mouth")
+EMOJI_SEXUAL = _words("""
+emoji_eggplant emoji_peach emoji_sweat_droplets emoji_tongue emoji_face_with_tongue
+emoji_drooling_face emoji_banana
+""")
+#: Playful and friendly emoji: alone they are never harassment (issue 12: ":wink:" alone
+#: scored 0.9997 sexual).
+EMOJI_PLAYFUL = _words("""
+emoji_winking_face emoji_grinning_face emoji_grinning_face_with_smiling_eyes
+emoji_grinning_face_with_big_eyes emoji_grinning_squinting_face emoji_beaming_face_with_smiling_eyes
+emoji_smiling_face_with_smiling_eyes emoji_slightly_smiling_face emoji_smiling_face
+emoji_face_with_tears_of_joy emoji_rolling_on_the_floor_laughing emoji_grinning_face_with_sweat
+emoji_upside_down_face emoji_winking_face_with_tongue emoji_smiling_face_with_sunglasses
+emoji_thumbs_up emoji_red_heart emoji_folded_hands emoji_party_popper emoji_clapping_hands
+emoji_waving_hand emoji_ok_hand emoji_raising_hands emoji_fire emoji_rocket
+emoji_check_mark_button emoji_eyes emoji_thinking_face
+emoji_smirking_face emoji_skull emoji_see_no_evil_monkey emoji_smiling_face_with_open_hands
+emoji_smiling_face_with_heart_eyes emoji_face_blowing_a_kiss emoji_kissing_face
+emoji_star_struck emoji_partying_face emoji_sparkles emoji_hundred_points
+emoji_flexed_biceps emoji_relieved_face emoji_nerd_face
+""")
+
 #: Slurs (kept as words too: the model also sees the surface form).
 SLUR = _words("""
 nigger niggers nigga niggas negro negers neger kaffer kaffers faggot faggots fag fags
@@ -65,7 +171,11 @@ mongooltje mongo spast spasten debiel debielen geitenneuker geitenneukers
 kutmarokkaan kutmarokkanen makaak makakken bruinjoekel zwartjoekel apenkop
 kankerjood kankerjoden tyfusjood teringjood zandneger zandnegers poepchinees
 spleetoog spleetogen tatta tatta's bosneger bosnegers nikker nikkers
-""")
+kutturk kutturken kutneger geitenneukers bamivreter bamivreters pinda pinda's
+kaaskop kaaskoppen mof moffen zigeunertuig flikkertje nichterig mietjes
+mongolen mongooltjes spastisch spastje tyfusmongool kankermongool kankerneger
+rolstoelmongool zwartjoekels makkaak makkaken apenras negerin negerinnen
+""") | CURSE_SLURS
 
 #: Insult nouns for a person.
 INSULT = _words("""
@@ -85,7 +195,7 @@ kakkerlak kakkerlakken ratten rat varken varkens aap apen beesten beest kreng kr
 del sloerie zeikerd zeur zeikwijf kankerlijer teringlijer
 tyfuslijer kankerhoer tyfushoer teringhoer kankerwijf lijer mislukkeling mislukkelingen
 stomkop dombo domkop kluns prutser prutsers nepper
-""")
+""") | _INSULT_NOUNS_NL | DIMINUTIVES_NL | EMOJI_INSULT | (CURSE_COMPOUNDS - CURSE_SLURS)
 
 #: Adjectives that degrade a person or group.
 NEGADJ = _words("""
@@ -117,7 +227,10 @@ steek gestoken ophangen opgehangen hangen slaan sla slaat geslagen in elkaar
 afmaken afgemaakt kapotmaken kapot vergassen vergast verbranden verbrand uitroeien
 uitgeroeid deporteren gedeporteerd executeren verkrachten verkracht wurgen gewurgd
 martelen gemarteld opblazen aanvallen aangevallen begraven verzuipen verdrinken
-""")
+doodgaan doodgaat doodgegaan sterf sterven creperen crepeer crepeert kreperen
+afmaak afmaakt neersteek neerschiet opknopen kapotslaan kapotgeslagen afranselen
+aframmeling doodschieten doodsteken doodslaan doodgeslagen vermoordt vermoorde afknallen
+""") | EMOJI_THREAT
 
 #: Swear words and curses (profanity).
 PROFANITY = _words("""
@@ -128,7 +241,9 @@ kut kutje klote kloten kanker kankeren tering tyfus tyfuslijer godverdomme verdo
 godver getver gatverdamme gadverdamme shit fuck fucking pleuris pleur kolere klere
 jezus jemig verdorie potverdorie potverdomme sodemieter sodemieteren tief tiefus
 kanker_ tering_ tyfus_ klere_ kolere_ pleuris_ pest_ kut_ kk kkr
-""")
+kkr_ kk_ tiefus_ tiefe_ pokke_ pokken_ schurft_ kutzooi klerezooi kankerzooi teringzooi
+tyfuszooi pleurisop godverdomme gvd ggvd
+""") | EMOJI_PROFANITY
 
 #: Sexual words and body parts.
 SEXUAL = _words("""
@@ -140,7 +255,7 @@ seks sexy naakt naaktfoto borsten tieten kont billen reet kut pik lul piemel gei
 geile bed pijpen neuken naaien likken zoenen kussen aanraken betasten foto foto's
 fotootje lingerie ondergoed bh slipje rokje benen lichaam dijen rondingen slapen
 slaapkamer
-""")
+""") | EMOJI_SEXUAL
 
 #: Animals, vermin, disease, dirt: the vocabulary of dehumanisation.
 DEHUMAN = _words("""
@@ -150,7 +265,7 @@ virus infestation trash garbage filth scum subhuman subhumans savages savage
 dieren dier beesten beest apen aap ratten rat kakkerlakken kakkerlak ongedierte
 parasieten parasiet varkens varken honden hond insecten insect plaag pest ziekte
 virus afval vuilnis tuig uitschot gespuis
-""")
+""") | EMOJI_DEHUMAN
 
 #: Words that condemn or report abuse: the vocabulary of counter-speech.
 CONDEMN = _words("""
@@ -242,6 +357,7 @@ CLASSES: dict[str, frozenset[str]] = {
     "POSITIVE": POSITIVE,
     "WORKOBJ": WORKOBJ,
     "EXCLUDE": EXCLUDE,
+    "PLAYFUL": EMOJI_PLAYFUL,
 }
 
 #: Words that obfuscated spellings are mapped back to (f*ck, 1d10t, s l u t, fuuuck).

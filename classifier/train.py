@@ -12,6 +12,7 @@ import numpy as np
 
 from classifier.data import (
     CATEGORIES,
+    COUNTERFACTUAL_WEIGHT,
     SOURCE_WEIGHTS,
     Example,
     file_hashes,
@@ -33,6 +34,18 @@ VALIDATION_SHARE = 0.15
 PARAMS = {"features__min_df": 2, "features__window": 5, "heads__C": 4.0,
           "heads__category_C": 4.0}
 
+#: The workplace operating point (issue 12, point 8): on benign real chat, at most one flag
+#: per this many messages, with 95 % confidence.
+BENIGN_FLAG_RATE = 1 / 1000
+#: Benign real English text the threshold is chosen on (cross-fitted, train splits only):
+#: developer chat, requests on Stack Exchange and Wikipedia, civil GitHub issue comments.
+BENIGN_CHAT_SOURCES = ("real_chat_en", "stanford_politeness_requests",
+                       "strudel_github_issue_comments")
+#: Dutch has its own operating point, on real Dutch sentences (train split): everyday Dutch
+#: may be flagged at most this often (issue 12: <= 30 in 1,000 everyday Dutch sentences,
+#: some of them real insults), so Dutch insults are not held to the English budget.
+DUTCH_SOURCES, DUTCH_FLAG_RATE = ("real_chat_nl",), 10 / 1000
+
 
 def is_validation(group: str, seed: int = SEED) -> bool:
     """Deterministic split by group: both twins of a pair land on the same side."""
@@ -53,6 +66,70 @@ def category_matrix(examples: list[Example]) -> np.ndarray:
         j = CATEGORIES.index("profanity")
         cats[i, j] = max(int(swearing), int(cats[i, j]))
     return cats
+
+
+def workplace_threshold(benign_scores: np.ndarray, rate: float = BENIGN_FLAG_RATE,
+                        confidence: float = 0.95) -> float:
+    """The lowest threshold at which the flags among ``benign_scores`` (cross-fitted scores
+    of benign real chat the model did not see) have an exact one-sided upper confidence
+    bound of at most ``rate``: recall as high as a workplace's false-flag budget allows."""
+    from scipy.stats import beta
+
+    n = len(benign_scores)
+    ordered = np.sort(np.asarray(benign_scores))[::-1]
+    allowed = 0
+    while allowed + 1 < n and beta.ppf(confidence, allowed + 2, n - allowed - 1) <= rate:
+        allowed += 1
+    # Just above the (allowed + 1)-th highest score: that one and all below stay unflagged.
+    return float(np.nextafter(ordered[allowed], 1.0)) if n else 0.5
+
+
+def _benign(examples: list[Example], sources: tuple[str, ...]) -> np.ndarray:
+    return np.array([e.source in sources and e.label == 0 and e.functionality != "counterfactual"
+                     for e in examples])
+
+
+def operating_point(examples: list[Example], oof: np.ndarray,
+                    progress: Callable[[str], None] = print) -> tuple[float, dict[str, float]]:
+    """The threshold (on benign English text) and the log-odds offset that gives Dutch
+    its own operating point, from cross-fitted scores ``oof`` of ``examples``."""
+    english = _benign(examples, BENIGN_CHAT_SOURCES)
+    threshold = round(workplace_threshold(oof[english]), 4) if english.any() else 0.5
+    progress(f"  threshold {threshold:.4f} ({int((oof[english] >= threshold).sum())} of "
+             f"{int(english.sum())} benign English messages flagged)")
+    dutch = _benign(examples, DUTCH_SOURCES)
+    if not dutch.any():
+        return threshold, {}
+    own = workplace_threshold(oof[dutch], DUTCH_FLAG_RATE)
+    # Never stricter for Dutch than for English: only a lower Dutch threshold is used.
+    own = min(max(own, 1e-4), threshold)
+    offset = round(float(np.log(threshold / (1 - threshold)) - np.log(own / (1 - own))), 4)
+    progress(f"  Dutch threshold {own:.4f} ({int((oof[dutch] >= own).sum())} of "
+             f"{int(dutch.sum())} benign Dutch sentences flagged): log-odds offset {offset}")
+    return threshold, {"nl": offset}
+
+
+def cross_fitted_report(examples: list[Example], oof: np.ndarray, threshold: float,
+                        offsets: dict[str, float]) -> dict:
+    """Per source, recall and flags per 1,000 benign rows of the cross-fitted scores at the
+    operating point (train data only: how source weights and features were compared)."""
+    shift = np.array([offsets.get(e.lang, 0.0) for e in examples])
+    with np.errstate(divide="ignore"):
+        logit = np.log(oof) - np.log1p(-oof) + shift
+    flag = logit >= np.log(threshold / (1 - threshold))
+    y = np.array([e.label for e in examples])
+    source = np.array([e.source for e in examples])
+    original = np.array([e.functionality != "counterfactual" for e in examples])
+    report = {}
+    for name in sorted(set(source)):
+        m = (source == name) & original
+        hostile, benign = m & (y == 1), m & (y == 0)
+        report[name] = {
+            "harassing": int(hostile.sum()), "benign": int(benign.sum()),
+            "recall": round(float(flag[hostile].mean()), 4) if hostile.any() else None,
+            "flags_per_1000_benign": round(1000 * float(flag[benign].mean()), 2)
+            if benign.any() else None}
+    return report
 
 
 def choose_threshold(y: np.ndarray, score: np.ndarray, weight: np.ndarray,
@@ -79,10 +156,20 @@ def choose_threshold(y: np.ndarray, score: np.ndarray, weight: np.ndarray,
     return float(near_best[np.argmin(np.abs(near_best - 0.5))])
 
 
-def fit(examples: list[Example], params: dict | None = None):
+def sample_weights(examples: list[Example],
+                   source_weights: dict[str, float] | None = None) -> np.ndarray:
+    """Each example's weight: its source's, less for an identity-swapped copy."""
+    weights = {**SOURCE_WEIGHTS, **(source_weights or {})}
+    return np.array([weights[e.source] * (COUNTERFACTUAL_WEIGHT
+                                          if e.functionality == "counterfactual" else 1.0)
+                     for e in examples])
+
+
+def fit(examples: list[Example], params: dict | None = None,
+        source_weights: dict[str, float] | None = None):
     """Fit the pipeline on examples (weighted by source, grouped by pair)."""
     pipeline = build_pipeline(**{**PARAMS, **(params or {})})
-    weight = np.array([SOURCE_WEIGHTS[e.source] for e in examples])
+    weight = sample_weights(examples, source_weights)
     pipeline.fit([e.text for e in examples], np.array([e.label for e in examples]),
                  heads__sample_weight=weight, heads__groups=np.array([e.group for e in examples]),
                  heads__categories=category_matrix(examples),
@@ -123,6 +210,46 @@ def validation_report(model: HavenModel, examples: list[Example]) -> dict:
     return report
 
 
+def yardstick_report(model: HavenModel, data_dir: Path | None = None) -> dict | None:
+    """The model's figures on the real-text yardstick (``classifier/benchmark.py``): benign
+    ``dev`` chat, labelled ``test`` splits, identity bias, counterfactual flips. Measured
+    after everything was chosen on train data; None when the yardstick data is absent."""
+    from classifier import benchmark as b
+    from classifier.realdata import LABELLED_SETS, load_benign_dev, load_real
+
+    try:
+        benign = load_benign_dev(data_dir)
+        labelled = {name: load_real(name, data_dir, "test") for name in LABELLED_SETS}
+    except (FileNotFoundError, KeyError, IndexError):
+        return None
+    haven = b.haven_detector(model)
+    store: dict = {}
+    flags = b.benign_section([haven], benign, store)
+    recall = b.labelled_section([haven], labelled, store)
+    bias = b.bias_section([haven], labelled, store)
+    counterfactual = b.counterfactual_section([haven], data_dir)["detectors"]["haven"]
+
+    def figures(entry: dict) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v
+                for k, v in entry["detectors"]["haven"].items()}
+
+    return {
+        "benign_dev_per_1000": {
+            name: {kind: {k: round(v, 2) for k, v in e["detectors"]["haven"][kind].items()}
+                   for kind in ("flags", "notices")} | {"n": e["n"]}
+            for name, e in flags.items()},
+        "labelled_test": {name: figures(e) | {"harassing": e["harassing"],
+                                              "benign": e["benign"]}
+                          for name, e in recall.items()},
+        "identity_bias_power_mean": {
+            name: {k: round(v, 4) for k, v in e["summary"]["haven"].items() if v is not None}
+            for name, e in bias.items()},
+        "counterfactual_templates_that_flip": {
+            cell: f"{c['templates_that_flip']}/{c['templates']}"
+            for cell, c in counterfactual["cells"].items()},
+    }
+
+
 def suite_report(model: HavenModel, path: Path) -> dict | None:
     """Metrics on the functional test suite, if it is there."""
     if not path.is_file():
@@ -147,15 +274,17 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     progress("fitting the pipeline (features, 5-fold calibration, category heads) ...")
     pipeline = fit(train_set)
     progress(f"  {len(pipeline['features'].keys_)} features")
+    heads = pipeline["heads"]
+    oof = heads.probabilities(heads.oof_[:, None].repeat(1 + len(CATEGORIES), 1))[0]
+    del heads.oof_  # cross-fitted scores of the training rows: not part of the artifact
     model = HavenModel(pipeline, {"threshold": 0.5})
-    progress("choosing the threshold on the validation split of workplace chat ...")
-    workplace = [e for e in valid_set if e.source == "haven_workplace"]
-    y = np.array([e.label for e in workplace])
-    model.threshold = choose_threshold(y, np.array(model.score([e.text for e in workplace])),
-                                       np.ones(len(workplace)))
-    progress(f"  threshold {model.threshold:.2f}")
+    progress("choosing the threshold on cross-fitted benign real chat (train split) ...")
+    model.threshold, offsets = operating_point(train_set, oof, progress)
+    model.language_offsets = offsets
+    cross_fitted = cross_fitted_report(train_set, oof, model.threshold, offsets)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifact = out_dir / f"{name}.joblib"
+    pipeline["heads"].compact()
     joblib.dump(pipeline, artifact, compress=3)
     progress("measuring ...")
     card = {
@@ -163,14 +292,25 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
         "artifact": artifact.name,
         "artifact_sha256": sha256_file(artifact),
         "threshold": model.threshold,
+        "language_offsets": model.language_offsets,
         "seed": SEED,
         "params": PARAMS,
         "source_weights": SOURCE_WEIGHTS,
+        "counterfactual_weight": COUNTERFACTUAL_WEIGHT,
+        "operating_point": {
+            "benign_flag_rate": BENIGN_FLAG_RATE,
+            "chosen_on": "cross-fitted scores of " + ", ".join(BENIGN_CHAT_SOURCES)
+                         + " (train split), 95 % upper bound",
+            "dutch_flag_rate": DUTCH_FLAG_RATE,
+            "dutch_chosen_on": ", ".join(DUTCH_SOURCES) + " (train split), 95 % upper bound",
+        },
         "versions": _versions(),
         "training_data": file_hashes(data_dir),
         "examples": {"train": len(train_set), "validation": len(valid_set)},
+        "cross_fitted": cross_fitted,
         "validation": validation_report(model, valid_set),
         "functional_suite": suite_report(model, default_suite_path()),
+        "yardstick": yardstick_report(model, data_dir),
     }
     artifact.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False)
                                              + "\n", encoding="utf-8")

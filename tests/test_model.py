@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,9 +64,23 @@ def test_language_is_detected(model, text, language):
 def test_fast_path_matches_the_sklearn_pipeline(model):
     texts = ["you are not stupid", "calling her a slut is not OK", "kankerlijer", "hoi", ""]
     proba = model.pipeline.predict_proba(texts)[:, 1]
-    fast = np.array(model.score(texts))
+    plain = copy.copy(model)
+    plain.language_offsets = {}  # the pipeline knows no per-language operating point
+    fast = np.array(plain.score(texts))
     judged = fast > 0
     assert np.allclose(proba[judged], fast[judged])
+
+
+def test_dutch_has_its_own_operating_point(model):
+    """A Dutch message's score is shifted by the card's log-odds offset, English is not."""
+    texts = ["jij bent een sukkel", "you are a muppet"]
+    plain = copy.copy(model)
+    plain.language_offsets = {}
+    shifted, unshifted = np.array(model.score(texts)), np.array(plain.score(texts))
+    offset = model.card["language_offsets"]["nl"]
+    logit = np.log(unshifted / (1 - unshifted))
+    assert shifted[0] == pytest.approx(1 / (1 + np.exp(-(logit[0] + offset))))
+    assert shifted[1] == pytest.approx(unshifted[1])
 
 
 def test_batch_and_single_calls_agree(model):
@@ -127,3 +143,42 @@ def test_importing_the_library_does_not_load_the_model():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "0"
+
+
+#: Messages that once scored differently from one process to the next (issue 12, point 11):
+#: typos and obfuscations whose correction depended on set order, and ordinary chat.
+REPRODUCIBILITY_PROBES = [
+    "webpack", "colon", "const paste folds pairs", "chunk the batches", "testen zaken bezet",
+    "you are a stuipd idoit", "f*ck off", "s.l.u.t", "kankerlijer", "jij bent een sukkel",
+    "can you paste the stack trace?", "if you run it twice you get a lock", ":wink:",
+    "i d i o t", "1d10t", "youidiot", "nobody wants you here",
+]
+
+
+def test_scores_do_not_depend_on_the_hash_seed():
+    code = ("import json, sys\n"
+            "from classifier import load_model\n"
+            "model = load_model()\n"
+            "print(json.dumps([r.to_dict() for r in model.classify(json.loads(sys.argv[1]))]))")
+    runs = []
+    for seed in ("1", "2", "12345"):
+        out = subprocess.run([sys.executable, "-c", code, json.dumps(REPRODUCIBILITY_PROBES)],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        runs.append(json.loads(out))
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_saving_a_model_leaves_it_usable_and_the_copy_scores_the_same(model, tmp_path):
+    """The artifact leaves out what is rebuilt on load (the n-gram hash table); saving must
+    not take it from the model in memory (training scores its validation split after)."""
+    import joblib
+
+    from classifier.model import HavenModel
+
+    texts = ["you are a useless idiot", "jij bent een sukkel", "see you at lunch"]
+    before = model.score(texts)
+    joblib.dump(model.pipeline, tmp_path / "copy.joblib")
+    assert model.score(texts) == before
+    copy_ = HavenModel(joblib.load(tmp_path / "copy.joblib"), model.card)
+    assert copy_.score(texts) == before

@@ -20,15 +20,18 @@ ROWS_PER_FILE = 120
 def small_data(tmp_path_factory) -> Path:
     """Every training source, cut to its first rows, with its data card."""
     root = tmp_path_factory.mktemp("data")
-    for folder in LOADERS:
+    for folder in (*LOADERS, "identity_swaps"):
         (root / folder).mkdir()
         for path in (default_data_dir() / folder).iterdir():
             target = root / folder / path.name
-            if path.suffix in {".csv", ".jsonl"}:
+            if path.suffix in {".csv", ".jsonl", ".tsv"}:
                 lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
                 keep = lines[:ROWS_PER_FILE]
                 if "haven_workplace" in folder:  # keep both labels and languages
                     keep = lines[:1] + lines[1::8][:ROWS_PER_FILE]
+                elif path.suffix == ".tsv":  # rows spread over the file: every label, source
+                    step = max(1, (len(lines) - 1) // ROWS_PER_FILE)
+                    keep = lines[:1] + lines[1::step][:ROWS_PER_FILE]
                 target.write_text("".join(keep), encoding="utf-8")
             else:
                 shutil.copy(path, target)
@@ -43,7 +46,7 @@ def test_train_writes_a_loadable_model_and_card(small_data, tmp_path, capsys):
     card = json.loads(artifact.with_suffix(".json").read_text())
     assert set(card["training_data"]) == {
         str(p.relative_to(small_data)) for p in small_data.rglob("*")
-        if p.suffix in {".csv", ".jsonl"}}
+        if p.suffix in {".csv", ".jsonl", ".tsv"} and ".dev." not in p.name}
     model = load_model(artifact)
     assert len(model.score(["you are a useless idiot", "see you at lunch"])) == 2
 
