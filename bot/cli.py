@@ -104,15 +104,20 @@ def _load(path: Path | None):
         raise SystemExit(1) from None
 
 
-def _engine(*, keyed: bool = True):
+def _engine(*, keyed: bool = True, create: bool = False):
     """The database, migrated. ``keyed``: the command reads sealed data, so the key must
-    open it (the figures, the audit log and known images need no key)."""
+    open it (the figures, the audit log and known images need no key). Unless ``create``,
+    a command that finds no database refuses rather than make an empty one: from the wrong
+    directory or with the wrong settings, "erased 0 flags" would look like success."""
     from bot.config import SettingsError, database_url_from_env
     from bot.storage.db import make_engine, migrate
     from bot.storage.sealing import attach
 
     try:
-        engine = make_engine(database_url_from_env())
+        url = database_url_from_env()
+        if not create:
+            _refuse_without_database(url)
+        engine = make_engine(url)
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
@@ -121,6 +126,21 @@ def _engine(*, keyed: bool = True):
     if vault is not None:
         attach(engine, vault)  # the ids in cases and notices are sealed with it
     return engine
+
+
+def _refuse_without_database(url: str) -> None:
+    """Exit with one line when ``url`` names no database Haven has set up."""
+    from bot.config import moved_data_hint, read_environment, sqlite_path
+    from bot.storage.db import has_schema
+
+    if has_schema(url):
+        return
+    path = sqlite_path(url)
+    where = f"no database at {path}" if path else "the database DATABASE_URL names is empty"
+    raise SystemExit(_refuse(
+        f"{where}. Set HAVEN_DATA_DIR (default ~/.local/share/haven) or DATABASE_URL, in the "
+        "environment or in .env in the current directory, to the data `haven serve` uses; "
+        f"`haven migrate` creates a new one.{moved_data_hint(read_environment())}"))
 
 
 def _known(engine) -> list[tuple[int, list[str]]]:
@@ -133,10 +153,14 @@ def _known(engine) -> list[tuple[int, list[str]]]:
 
 def classify_images(args: argparse.Namespace) -> int:
     """One JSON object per image: the text result plus ocr_text and matched_known_image."""
+    from bot.config import database_url_from_env
     from bot.images import ImageRejected, dictionary_for, judge
+    from bot.storage.db import has_schema
 
     model = _load(args.model)
-    dictionary, known = dictionary_for(model), _known(_engine(keyed=False))
+    # without a database there are no known images yet: judge by the text alone
+    known = _known(_engine(keyed=False)) if has_schema(database_url_from_env()) else []
+    dictionary = dictionary_for(model)
     status = 0
     for path in args.image:
         try:
@@ -158,7 +182,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
-    engine = _engine(keyed=False)
+    engine = _engine(keyed=False, create=args.images_command == "add")
     dictionary = None
     with session_scope(engine) as session:
         if args.images_command == "list":
@@ -306,6 +330,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("slack_sdk", "slack_bolt", "urllib3", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic tells each start which database driver it uses: noise, unless debugging.
+    quiet = logging.DEBUG if level == "DEBUG" else max(logging.WARNING,
+                                                        logging.getLevelName(level))
+    logging.getLogger("alembic").setLevel(quiet)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -324,12 +352,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Take jobs from Redis until SIGTERM (or, with --burst, until none are left)."""
     from bot.jobs import work
+    from bot.server import check_ocr
     from bot.storage.crypto import Vault
     from bot.storage.db import check_keys, make_engine
 
     settings = _settings()
     configure_logging(settings.log_level)
     check_keys(make_engine(settings.database_url), Vault(settings.encryption_keys))
+    check_ocr()
     if settings.queue_url is None:
         return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
                        "work itself (set it to a Redis URL such as redis://localhost:6379/0)")
@@ -337,13 +367,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Apply the database migrations."""
-    from bot.storage.crypto import Vault
-    from bot.storage.db import make_engine, migrate
-
-    settings = _settings()
-    configure_logging(settings.log_level)
-    migrate(make_engine(settings.database_url), Vault(settings.encryption_keys))
+    """Create the database or bring its schema up to date (it needs no Slack settings)."""
+    configure_logging("WARNING")
+    _engine(create=True).dispose()
     print("database is up to date")
     return 0
 

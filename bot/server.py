@@ -113,6 +113,7 @@ def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
     engine = make_engine(settings.database_url)
     migrate(engine, Vault(settings.encryption_keys))  # refuses keys that cannot open the data
     check_slack(settings, client)
+    check_ocr()
     haven = Haven(settings, engine, model_loader=model_loader)
     log.info("model %s loaded (threshold %.2f)", haven.model.card.get("name"),
              haven.model.threshold)
@@ -137,6 +138,35 @@ def check_slack(settings: Settings, client: WebClient) -> None:
         raise StartError(f"cannot reach Slack at {settings.slack_api_url} "
                          f"({_reason(error)}): check the network, a proxy or SLACK_API_URL"
                          ) from None
+
+
+#: What an operator installs so that Haven reads the text in images (Debian and Ubuntu).
+INSTALL_OCR = "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld"
+
+
+def ocr_problem() -> str | None:
+    """Why Haven cannot read English and Dutch text in images here, or ``None``."""
+    import subprocess
+
+    import pytesseract
+
+    try:
+        listed = subprocess.run([pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
+                                capture_output=True, text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return "Tesseract is not installed"
+    missing = [lang for lang in ("eng", "nld") if lang not in listed]
+    return f"Tesseract lacks its {' and '.join(missing)} data" if missing else None
+
+
+def check_ocr() -> None:
+    """Once at start: without Tesseract and its data, one warning line. Haven still runs:
+    images are then judged by their alt text, title and known-image hashes."""
+    problem = ocr_problem()
+    if problem:
+        log.warning("%s, so the text in images is not read; images are still judged by their "
+                    "alt text, title and known offensive images. To read it: %s", problem,
+                    INSTALL_OCR)
 
 
 def _reason(error: Exception) -> str:
