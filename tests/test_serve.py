@@ -60,6 +60,9 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
         output = process.communicate(timeout=10)[0]
     assert "now watches" not in output and BOT_TOKEN not in output
     assert "created the key file" in output
+    # a normal start says what matters: no driver chatter, no warning about Haven's design
+    assert "alembic" not in output and "token` will be unused" not in output
+    assert "will be ignored" not in output
     assert f"listening on http://127.0.0.1:{port}/" in output  # this machine only, by default
 
 
@@ -136,3 +139,44 @@ def test_instances_starting_together_migrate_one_at_a_time(database_url, tmp_pat
     for process in starting:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0 and out.strip() == "migrated", err[-500:]
+
+
+# -- without Tesseract: one warning at start, and images are still judged ------------------
+@pytest.fixture
+def no_tesseract(monkeypatch):
+    """Tesseract missing, as on a machine where it was never installed."""
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+
+
+def test_without_tesseract_serve_warns_once_and_says_how_to_install_it(no_tesseract, caplog):
+    from bot.server import check_ocr
+
+    with caplog.at_level("WARNING"):
+        check_ocr()
+    warning, = caplog.records
+    assert warning.getMessage().startswith("Tesseract is not installed, so the text in images "
+                                           "is not read; images are still judged by")
+    assert "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld" in warning.message
+
+
+def test_without_tesseract_images_are_judged_by_known_hashes_and_alt_text(no_tesseract, model):
+    import io
+
+    from bot.images import dictionary_for, fingerprint, judge
+    from tests.imagegen import photo
+
+    def png(name: str) -> bytes:
+        buffer = io.BytesIO()
+        photo(name, (640, 480)).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    dictionary = dictionary_for(model)
+    known = fingerprint(png("chelsea"), dictionary)
+    verdict = judge(png("chelsea"), model=model, dictionary=dictionary,
+                    known=[(7, known.hashes, known.words)])
+    assert verdict["matched_known_image"] == 7 and verdict["flagged"]
+    verdict = judge(png("coffee"), model=model, dictionary=dictionary, known=[],
+                    extra_texts=["nobody wants you on this team, just quit already"])
+    assert verdict["flagged"] and verdict["ocr_text"] == ""
