@@ -219,6 +219,32 @@ def make_server(settings: Settings, bolt: App, host: str | None = None,
         asyncore_use_poll=True)
 
 
+def health_server(settings: Settings, connected) -> DeadlineServer:
+    """Socket Mode has no HTTP endpoint for Slack, but a container's health check and a load
+    balancer still ask ``GET /healthz`` on HAVEN_HOST and PORT: 200 while ``connected()``
+    (the socket to Slack is open), else 503. Bound, not yet serving; raises
+    :class:`StartError` if the port is taken."""
+
+    def application(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz" or environ.get("REQUEST_METHOD") != "GET":
+            return _answer(start_response, "404 Not Found", {"error": "not found"})
+        try:
+            up = connected()
+        except Exception:  # not yet connected, or the client is being replaced
+            up = False
+        return _answer(start_response, "200 OK", {"status": "ok"}) if up else \
+            _answer(start_response, "503 Service Unavailable", {"status": "disconnected"})
+
+    try:
+        return DeadlineServer(application, host=settings.host, port=settings.port, threads=2,
+                              max_request_body_size=1024, ident="haven", connection_limit=100,
+                              channel_timeout=IDLE_SECONDS, cleanup_interval=MAINTENANCE_SECONDS,
+                              asyncore_use_poll=True)
+    except OSError as error:
+        raise StartError(f"cannot listen on {settings.host}:{settings.port} for /healthz "
+                         f"({error.strerror}): set HAVEN_HOST or PORT") from None
+
+
 class DeadlineChannel(HTTPChannel):
     """A connection that notes when the request being read began to arrive."""
 
@@ -252,6 +278,8 @@ def serve(settings: Settings) -> None:
     haven, bolt = prepare(settings)
     if not settings.socket_mode:
         allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
+    health = health_server(settings, lambda: listener.client.is_connected()) \
+        if settings.socket_mode else None
     listener = listen(settings, bolt)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -260,9 +288,15 @@ def serve(settings: Settings) -> None:
                                name="haven-sweep", daemon=True)
     sweeper.start()
     if settings.socket_mode:
-        log.info("Socket Mode")
+        log.info("Socket Mode; health check on http://%s:%s/healthz", health.effective_host,
+                 health.effective_port)
+        checks = threading.Thread(target=run_until, args=(health, stop), name="haven-health",
+                                  daemon=True)
+        checks.start()
         stop.wait()
         listener.close()
+        checks.join(timeout=5)
+        health.close()
     else:
         log.info("listening on http://%s:%s%s", listener.effective_host,
                  listener.effective_port, EVENTS_PATH)
