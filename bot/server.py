@@ -278,8 +278,11 @@ def serve(settings: Settings) -> None:
     haven, bolt = prepare(settings)
     if not settings.socket_mode:
         allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
-    health = health_server(settings, lambda: listener.client.is_connected()) \
-        if settings.socket_mode else None
+    def connected() -> bool:
+        socket = listener.client  # Bolt's Socket Mode client, replaced on reconnection
+        return socket.is_connected()
+
+    health = health_server(settings, connected) if settings.socket_mode else None
     listener = listen(settings, bolt)
     stop = threading.Event()
     stop_on_signals(stop)
