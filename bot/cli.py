@@ -166,7 +166,7 @@ def _engine(*, keyed: bool = True, create: bool = False):
 
 def _refuse_without_database(url: str) -> None:
     """Exit with one line when ``url`` names no database Haven has set up."""
-    from bot.config import moved_data_hint, read_environment, sqlite_path
+    from bot.config import sqlite_path
     from bot.storage.db import has_schema
 
     if has_schema(url):
@@ -176,7 +176,7 @@ def _refuse_without_database(url: str) -> None:
     raise SystemExit(_refuse(
         f"{where}. Set HAVEN_DATA_DIR (default ~/.local/share/haven) or DATABASE_URL, in the "
         "environment or in .env in the current directory, to the data `haven serve` uses; "
-        f"`haven migrate` creates a new one.{moved_data_hint(read_environment())}"))
+        "`haven migrate` creates a new one."))
 
 
 def _known(engine) -> list[tuple[int, list[str]]]:

@@ -131,21 +131,24 @@ def data_dir(values: Mapping[str, str]) -> Path:
     return (Path(xdg) / "haven" if xdg else Path(DEFAULT_DATA_DIR)).expanduser().resolve()
 
 
-def moved_data_hint(values: Mapping[str, str]) -> str:
-    """A sentence for an operator whose data still sits in ``var/`` of the current directory
-    (where Haven kept it before HAVEN_DATA_DIR had a fixed default), else ``""``."""
-    if values.get("DATABASE_URL", "").strip() or values.get("HAVEN_DATA_DIR", "").strip():
-        return ""
-    old = Path("var") / DATABASE_FILE_NAME
-    if not old.is_file() or old.resolve() == data_dir(values) / DATABASE_FILE_NAME:
-        return ""
-    return (f" {old.resolve()} holds data from an older Haven: move var/ to "
-            f"{data_dir(values)}, or set HAVEN_DATA_DIR={old.parent.resolve()}")
+def _left_in_var(values: Mapping[str, str]) -> None:
+    """Refuse to start afresh in the default data directory while ``var/`` of the current
+    directory holds the database of an older Haven (which kept its data there): a new, empty
+    database would hide every flag and case from the operator."""
+    if values.get("HAVEN_DATA_DIR", "").strip():
+        return
+    old, new = Path("var") / DATABASE_FILE_NAME, data_dir(values) / DATABASE_FILE_NAME
+    if old.is_file() and not new.exists() and old.resolve() != new:
+        raise SettingsError(f"{old.resolve()} holds the data of an older Haven, which kept it "
+                            f"in var/ of the current directory; Haven now keeps it in "
+                            f"HAVEN_DATA_DIR (default {data_dir(values)}). Move var/ there, "
+                            f"or set HAVEN_DATA_DIR={old.parent.resolve()}")
 
 
 def _database_url(values: Mapping[str, str]) -> str:
     url = values.get("DATABASE_URL", "").strip()
     if not url:
+        _left_in_var(values)
         return f"sqlite:///{data_dir(values) / DATABASE_FILE_NAME}"
     if "://" not in url:
         raise SettingsError("DATABASE_URL must be a SQLAlchemy URL such as "

@@ -148,6 +148,19 @@ def test_every_command_finds_the_same_data_wherever_it_runs(tmp_path):
     assert sorted(p.name for p in home.iterdir()) == [".local"]
 
 
+def test_data_left_in_var_by_an_older_haven_is_pointed_at_not_hidden(tmp_path):
+    """Haven used to keep its data in var/ of the directory it ran in: started there, it
+    must not begin again with an empty database elsewhere."""
+    here = tmp_path / "checkout"
+    (here / "var").mkdir(parents=True)
+    (here / "var" / "haven.db").write_bytes(b"")
+    for command in (["migrate"], ["purge"]):
+        out = operator(tmp_path, here, *command)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert f"set HAVEN_DATA_DIR={here / 'var'}" in out.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / ".local").exists()
+
+
 def test_the_database_and_key_are_private_in_a_private_folder(tmp_path):
     folder = tmp_path / "data" / "haven"
     out = operator(tmp_path, tmp_path, "migrate", HAVEN_DATA_DIR=str(folder))
