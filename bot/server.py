@@ -113,7 +113,6 @@ def prepare(settings: Settings, model_loader=None) -> tuple[Haven, App]:
     engine = make_engine(settings.database_url)
     migrate(engine, Vault(settings.encryption_keys))  # refuses keys that cannot open the data
     check_slack(settings, client)
-    check_ocr()
     haven = Haven(settings, engine, model_loader=model_loader)
     log.info("model %s loaded (threshold %.2f)", haven.model.card.get("name"),
              haven.model.threshold)
@@ -276,6 +275,7 @@ def serve(settings: Settings) -> None:
     and return (a second signal exits at once). Raises :class:`StartError` if it cannot
     start."""
     haven, bolt = prepare(settings)
+    check_ocr()  # a warning only: the demo and the tests, which call prepare, need no OCR
     if not settings.socket_mode:
         allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
     def connected() -> bool:
