@@ -45,7 +45,8 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=double.api_url, PORT=str(port), PYTHONPATH=str(ROOT),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}",
+               PATH=str(tmp_path))  # no program at all: as on a machine without Tesseract
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -63,6 +64,8 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
     # a normal start says what matters: no driver chatter, no warning about Haven's design
     assert "alembic" not in output and "token` will be unused" not in output
     assert "will be ignored" not in output
+    warning, = [line for line in output.splitlines() if "Tesseract" in line]
+    assert "WARNING" in warning and "still judged by their alt text" in warning
     assert f"listening on http://127.0.0.1:{port}/" in output  # this machine only, by default
 
 
