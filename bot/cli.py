@@ -388,14 +388,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Take jobs from Redis until SIGTERM (or, with --burst, until none are left)."""
     from bot.jobs import work
-    from bot.server import check_ocr
     from bot.storage.crypto import Vault
     from bot.storage.db import check_keys, make_engine
 
     settings = _settings()
     configure_logging(settings.log_level)
     check_keys(make_engine(settings.database_url), Vault(settings.encryption_keys))
-    check_ocr()
+    # No Tesseract check here (`haven serve` makes it): a child process started before RQ's
+    # worker loop kept that worker from stopping on SIGTERM (tests/test_scaleout.py).
     if settings.queue_url is None:
         return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
                        "work itself (set it to a Redis URL such as redis://localhost:6379/0)")

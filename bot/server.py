@@ -275,7 +275,7 @@ def serve(settings: Settings) -> None:
     and return (a second signal exits at once). Raises :class:`StartError` if it cannot
     start."""
     haven, bolt = prepare(settings)
-    check_ocr()  # a warning only: the demo and the tests, which call prepare, need no OCR
+    check_ocr()  # here, not in prepare: the demo and the tests that call it need no OCR
     if not settings.socket_mode:
         allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
     def connected() -> bool:
