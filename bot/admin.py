@@ -24,6 +24,11 @@ from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
+#: The words for a confidant's kind in either language (the Dutch interface shows "intern"
+#: and "extern", so that is what a Dutch admin types).
+KIND_WORDS = {"internal": "internal", "intern": "internal",
+              "external": "external", "extern": "external"}
+
 _CHANNEL_ARG = re.compile(
     r"^<#([CG][A-Z0-9]{2,30})(?:\|([^>]{0,100}))?>$|^([CG][A-Z0-9]{2,30})$")
 _PERMALINK = re.compile(r"/archives/([CG][A-Z0-9]+)/p(\d{16})")
@@ -224,8 +229,7 @@ class AdminWork:
             return Reply(_("cmd.confidant_removed" if removed else "cmd.confidant_not",
                            person=f"<@{person}>"))
         rest = args[2:]
-        kind = rest[0].lower() if rest and rest[0].lower() in {"internal", "external"} \
-            else None
+        kind = KIND_WORDS.get(rest[0].lower()) if rest else None
         description = " ".join(rest[1:] if kind else rest).strip() or None
         added = self.set_confidant(gateway=gateway, team_id=team_id, user_id=user_id,
                                    person=person, kind=kind, description=description)

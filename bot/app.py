@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request.payload_utils import is_slash_command
@@ -37,7 +42,7 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
         client=client, logger=quiet_logger("haven.authorize")) if settings.oauth else None
     app = App(signing_secret=settings.slack_signing_secret, client=client, oauth_settings=oauth,
               authorize=authorize, installation_store=haven.installations,
-              logger=quiet_logger("haven.bolt"), process_before_response=False,
+              logger=bolt_logger(), process_before_response=False,
               request_verification_enabled=True, ignoring_self_events_enabled=True,
               # `haven serve` checks the token itself, with a clear message (server.prepare)
               token_verification_enabled=False,
@@ -46,6 +51,26 @@ def create_app(settings: Settings, haven: Haven, *, client: WebClient | None = N
     app.use(HavenContext(haven))
     listeners.register(app)
     return app
+
+
+class TokenByDesign(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself, then warns on every start
+    that it goes unused: Haven hands Bolt a client with that token (or, with several
+    workspaces, an installation store) on purpose. Those two warnings are dropped."""
+
+    EXPECTED = frozenset({warning_client_prioritized_and_token_skipped(),
+                          warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.EXPECTED
+
+
+def bolt_logger() -> logging.Logger:
+    """Bolt's logger: never below INFO, no payloads, no warnings about Haven's own design."""
+    logger = quiet_logger("haven.bolt")
+    if not any(isinstance(f, TokenByDesign) for f in logger.filters):
+        logger.addFilter(TokenByDesign())
+    return logger
 
 
 def well_formed(body: dict) -> bool:

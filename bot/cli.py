@@ -10,22 +10,57 @@ from pathlib import Path
 EXIT_USAGE = 2
 
 
+#: One example per command, shown by ``haven COMMAND --help``.
+EXAMPLES = {
+    "serve": "HAVEN_DATA_DIR=/srv/haven haven serve      # settings from the environment and .env",
+    "worker": "HAVEN_QUEUE_URL=redis://localhost:6379/0 haven worker",
+    "migrate": "haven migrate",
+    "demo": "haven demo",
+    "classify": 'haven classify "you are a useless idiot"\n  haven classify --image meme.png',
+    "images": "haven images add meme.png --label \"sales channel, March\"",
+    "images add": "haven images add meme.png --label \"sales channel, March\"",
+    "images list": "haven images list",
+    "images remove": "haven images remove 3",
+    "evaluate": "haven evaluate --data validation --plots plots/",
+    "train": "haven train --out models/",
+    "purge": "haven purge\n  # from cron, every night at 03:00:\n"
+             "  0 3 * * * HAVEN_DATA_DIR=/srv/haven haven purge",
+    "audit": "haven audit --since 30 --limit 20",
+    "feedback": "haven feedback export --out data/feedback/slack.csv",
+    "feedback export": "haven feedback export --out data/feedback/slack.csv",
+    "case": "haven case export HVN-G3DDZ --out HVN-G3DDZ.md",
+    "case export": "haven case export HVN-G3DDZ --out HVN-G3DDZ.md",
+    "report": "haven report --year 2026 --format html --out figures-2026.html",
+}
+DATA = ("Data: the SQLite database and its key file live in HAVEN_DATA_DIR (default "
+        "~/.local/share/haven), wherever a command runs; DATABASE_URL names another database. "
+        "Settings come from the environment and from .env in the current directory.")
+
+
+def _command(sub, name: str, *, help: str) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` says what it does and shows an example."""
+    parser = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.epilog = f"example:\n  {EXAMPLES[parser.prog.removeprefix('haven ')]}"
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="haven", description=__doc__)
+    parser = argparse.ArgumentParser(prog="haven", description=__doc__, epilog=DATA)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("serve", help="run the Slack app (settings from the environment and .env)")
-    worker = sub.add_parser("worker", help="do the work after the ack (classification, OCR, "
+    _command(sub, "serve", help="run the Slack app (settings from the environment and .env)")
+    worker = _command(sub, "worker", help="do the work after the ack (classification, OCR, "
                                            "notices) from the queue HAVEN_QUEUE_URL names")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS",
                         help="a busy worker says it is alive this often; the job of one "
                              "silent three times as long is retried by another (default 30)")
-    sub.add_parser("migrate", help="bring the database schema up to date")
-    sub.add_parser("demo", help="the whole flow offline, against a built-in Slack double, "
+    _command(sub, "migrate", help="bring the database schema up to date")
+    _command(sub, "demo", help="the whole flow offline, against a built-in Slack double, "
                                 "printed as each person sees it")
 
-    classify = sub.add_parser("classify", help="score messages (arguments, or one per line "
+    classify = _command(sub, "classify", help="score messages (arguments, or one per line "
                                                "on standard input) and print JSON lines")
     classify.add_argument("messages", nargs="*", help="messages; none means read stdin")
     classify.add_argument("--model", type=Path, help="model artifact (.joblib)")
@@ -33,16 +68,16 @@ def _parser() -> argparse.ArgumentParser:
                           help="judge image files instead: their text (OCR, English + "
                                "Dutch) and known offensive images")
 
-    images = sub.add_parser("images", help="known offensive images (in DATABASE_URL)")
+    images = _command(sub, "images", help="known offensive images (in Haven's database)")
     images_sub = images.add_subparsers(dest="images_command", required=True)
-    images_add = images_sub.add_parser("add", help="register image files as offensive")
+    images_add = _command(images_sub, "add", help="register image files as offensive")
     images_add.add_argument("paths", nargs="+", type=Path)
     images_add.add_argument("--label", default="", help="a note, e.g. where it was seen")
-    images_sub.add_parser("list", help="list registered images")
-    images_remove = images_sub.add_parser("remove", help="forget a registered image")
+    _command(images_sub, "list", help="list registered images")
+    images_remove = _command(images_sub, "remove", help="forget a registered image")
     images_remove.add_argument("id", type=int)
 
-    evaluate = sub.add_parser("evaluate", help="precision, recall, F1 and ROC-AUC on a "
+    evaluate = _command(sub, "evaluate", help="precision, recall, F1 and ROC-AUC on a "
                                                "labelled CSV (default: the functional suite)")
     evaluate.add_argument("--data", type=Path, help="CSV with text,label[,lang,"
                                                    "functionality,categories], or the word "
@@ -60,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, metavar="N",
                           help="with --real: only the first N rows of each set (a quick check)")
 
-    train = sub.add_parser("train", help="rebuild the model and its card from data/")
+    train = _command(sub, "train", help="rebuild the model and its card from data/")
     train.add_argument("--data-dir", type=Path, help="folder with the datasets (data/)")
     train.add_argument("--out", type=Path, help="output folder (models/)")
     _add_report_command(sub)
@@ -70,24 +105,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_data_commands(sub) -> None:
     """purge, audit, feedback export, case export: the operator's side of the privacy model."""
-    purge = sub.add_parser("purge", help="erase what the retention settings say must go, in "
+    purge = _command(sub, "purge", help="erase what the retention settings say must go, in "
                                          "every workspace, leaving no erased bytes on disk")
     purge.add_argument("--now", metavar="ISO-DATETIME",
                        help="purge as if it were then (UTC unless a zone is given)")
-    audit = sub.add_parser("audit", help="print the audit log: who did what, when (never "
+    audit = _command(sub, "audit", help="print the audit log: who did what, when (never "
                                          "content)")
     audit.add_argument("--team", help="only this workspace (team id)")
     audit.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     audit.add_argument("--limit", type=int, default=100, metavar="N",
                        help="the newest N entries (default 100)")
-    feedback = sub.add_parser("feedback", help="labelled examples collected in Slack")
-    feedback_export = feedback.add_subparsers(dest="feedback_command", required=True) \
-        .add_parser("export", help="write those still within retention as training CSV; "
-                                   "in data/feedback/ they join `haven train`")
+    feedback = _command(sub, "feedback", help="labelled examples collected in Slack")
+    feedback_export = _command(
+        feedback.add_subparsers(dest="feedback_command", required=True), "export",
+        help="write those still within retention as training CSV; in data/feedback/ they "
+             "join `haven train`")
     feedback_export.add_argument("--out", type=Path, help="CSV file (default: standard output)")
-    case = sub.add_parser("case", help="cases reported to a confidant")
-    case_export = case.add_subparsers(dest="case_command", required=True).add_parser(
-        "export", help="a case as Markdown for its reporter (only with their consent)")
+    case = _command(sub, "case", help="cases reported to a confidant")
+    case_export = _command(case.add_subparsers(dest="case_command", required=True), "export",
+                           help="a case as Markdown for its reporter (only with their consent)")
     case_export.add_argument("number", help="the case number, e.g. HVN-ABCDE")
     case_export.add_argument("--team", help="the workspace (team id), if several have it")
     case_export.add_argument("--out", type=Path, help="Markdown file (default: standard output)")
@@ -104,15 +140,20 @@ def _load(path: Path | None):
         raise SystemExit(1) from None
 
 
-def _engine(*, keyed: bool = True):
+def _engine(*, keyed: bool = True, create: bool = False):
     """The database, migrated. ``keyed``: the command reads sealed data, so the key must
-    open it (the figures, the audit log and known images need no key)."""
+    open it (the figures, the audit log and known images need no key). Unless ``create``,
+    a command that finds no database refuses rather than make an empty one: from the wrong
+    directory or with the wrong settings, "erased 0 flags" would look like success."""
     from bot.config import SettingsError, database_url_from_env
     from bot.storage.db import make_engine, migrate
     from bot.storage.sealing import attach
 
     try:
-        engine = make_engine(database_url_from_env())
+        url = database_url_from_env()
+        if not create:
+            _refuse_without_database(url)
+        engine = make_engine(url)
     except SettingsError as error:
         print(f"haven: {error}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
@@ -121,6 +162,21 @@ def _engine(*, keyed: bool = True):
     if vault is not None:
         attach(engine, vault)  # the ids in cases and notices are sealed with it
     return engine
+
+
+def _refuse_without_database(url: str) -> None:
+    """Exit with one line when ``url`` names no database Haven has set up."""
+    from bot.config import sqlite_path
+    from bot.storage.db import has_schema
+
+    if has_schema(url):
+        return
+    path = sqlite_path(url)
+    where = f"no database at {path}" if path else "the database DATABASE_URL names is empty"
+    raise SystemExit(_refuse(
+        f"{where}. Set HAVEN_DATA_DIR (default ~/.local/share/haven) or DATABASE_URL, in the "
+        "environment or in .env in the current directory, to the data `haven serve` uses; "
+        "`haven migrate` creates a new one."))
 
 
 def _known(engine) -> list[tuple[int, list[str]]]:
@@ -133,10 +189,14 @@ def _known(engine) -> list[tuple[int, list[str]]]:
 
 def classify_images(args: argparse.Namespace) -> int:
     """One JSON object per image: the text result plus ocr_text and matched_known_image."""
+    from bot.config import database_url_from_env
     from bot.images import ImageRejected, dictionary_for, judge
+    from bot.storage.db import has_schema
 
     model = _load(args.model)
-    dictionary, known = dictionary_for(model), _known(_engine(keyed=False))
+    # without a database there are no known images yet: judge by the text alone
+    known = _known(_engine(keyed=False)) if has_schema(database_url_from_env()) else []
+    dictionary = dictionary_for(model)
     status = 0
     for path in args.image:
         try:
@@ -158,7 +218,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
-    engine = _engine(keyed=False)
+    engine = _engine(keyed=False, create=args.images_command == "add")
     dictionary = None
     with session_scope(engine) as session:
         if args.images_command == "list":
@@ -306,6 +366,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("slack_sdk", "slack_bolt", "urllib3", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic tells each start which database driver it uses: noise, unless debugging.
+    quiet = logging.DEBUG if level == "DEBUG" else max(logging.WARNING,
+                                                        logging.getLevelName(level))
+    logging.getLogger("alembic").setLevel(quiet)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -330,6 +394,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging(settings.log_level)
     check_keys(make_engine(settings.database_url), Vault(settings.encryption_keys))
+    # No Tesseract check here (`haven serve` makes it): a child process started before RQ's
+    # worker loop kept that worker from stopping on SIGTERM (tests/test_scaleout.py).
     if settings.queue_url is None:
         return _refuse("HAVEN_QUEUE_URL is not set: without a queue, `haven serve` does the "
                        "work itself (set it to a Redis URL such as redis://localhost:6379/0)")
@@ -337,13 +403,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Apply the database migrations."""
-    from bot.storage.crypto import Vault
-    from bot.storage.db import make_engine, migrate
-
-    settings = _settings()
-    configure_logging(settings.log_level)
-    migrate(make_engine(settings.database_url), Vault(settings.encryption_keys))
+    """Create the database or bring its schema up to date (it needs no Slack settings)."""
+    configure_logging("WARNING")
+    _engine(create=True).dispose()
     print("database is up to date")
     return 0
 
@@ -522,7 +584,7 @@ def _year(text: str) -> int:
 
 def _add_report_command(sub) -> None:
     """`haven report`: anonymous figures for a year (RI&E, the confidant's annual report)."""
-    report = sub.add_parser("report", help="anonymous figures for a year, for the RI&E and "
+    report = _command(sub, "report", help="anonymous figures for a year, for the RI&E and "
                                            "the confidant's annual report (counts under 5 "
                                            "hidden)")
     report.add_argument("--year", type=_year, required=True, help="the calendar year (UTC)")

@@ -16,7 +16,10 @@ from dotenv import dotenv_values
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-DEFAULT_DATA_DIR = "var"
+#: HAVEN_DATA_DIR's default, wherever a command runs (cron starts in $HOME, a shell anywhere):
+#: the SQLite database and its key file. $XDG_DATA_HOME/haven when that is set.
+DEFAULT_DATA_DIR = "~/.local/share/haven"
+DATABASE_FILE_NAME = "haven.db"
 #: Only this machine, unless HAVEN_HOST says otherwise (the container image listens on all).
 DEFAULT_HOST = "127.0.0.1"
 KEY_FILE_NAME = "haven.key"
@@ -118,14 +121,39 @@ def _host(values: Mapping[str, str]) -> str:
                             f"container) (got {raw!r})") from None
 
 
+def data_dir(values: Mapping[str, str]) -> Path:
+    """HAVEN_DATA_DIR, made absolute; by default ``~/.local/share/haven`` (or
+    ``$XDG_DATA_HOME/haven``), the same folder whichever directory a command runs in."""
+    raw = values.get("HAVEN_DATA_DIR", "").strip()
+    if raw:
+        return Path(raw).expanduser().resolve()
+    xdg = values.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg) / "haven" if xdg else Path(DEFAULT_DATA_DIR)).expanduser().resolve()
+
+
+def _left_in_var(values: Mapping[str, str]) -> None:
+    """Refuse to start afresh in the default data directory while ``var/`` of the current
+    directory holds the database of an older Haven (which kept its data there): a new, empty
+    database would hide every flag and case from the operator."""
+    if values.get("HAVEN_DATA_DIR", "").strip():
+        return
+    old, new = Path("var") / DATABASE_FILE_NAME, data_dir(values) / DATABASE_FILE_NAME
+    if old.is_file() and not new.exists() and old.resolve() != new:
+        raise SettingsError(f"{old.resolve()} holds the data of an older Haven, which kept it "
+                            f"in var/ of the current directory; Haven now keeps it in "
+                            f"HAVEN_DATA_DIR (default {data_dir(values)}). Move var/ there, "
+                            f"or set HAVEN_DATA_DIR={old.parent.resolve()}")
+
+
 def _database_url(values: Mapping[str, str]) -> str:
     url = values.get("DATABASE_URL", "").strip()
     if not url:
-        folder = Path(values.get("HAVEN_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
-        return f"sqlite:///{(folder / 'haven.db').resolve()}"
+        _left_in_var(values)
+        return f"sqlite:///{data_dir(values) / DATABASE_FILE_NAME}"
     if "://" not in url:
         raise SettingsError("DATABASE_URL must be a SQLAlchemy URL such as "
-                            "sqlite:///var/haven.db or postgresql+psycopg://user:pw@host/db")
+                            "sqlite:////srv/haven/haven.db or "
+                            "postgresql+psycopg://user:pw@host/db")
     return url
 
 
@@ -207,7 +235,7 @@ def _read_key_file(path: Path) -> tuple[str, ...]:
 def _create_key_file(path: Path) -> tuple[str, ...]:
     from cryptography.fernet import Fernet
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(Fernet.generate_key().decode() + "\n")
@@ -215,6 +243,14 @@ def _create_key_file(path: Path) -> tuple[str, ...]:
                 "it up, or set HAVEN_ENCRYPTION_KEY; without it the evidence is unreadable.",
                 path)
     return (path.read_text(encoding="ascii").strip(),)
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) readable by its owner alone, mode 0700; a folder
+    that exists is left as the operator made it."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode passes through the umask
 
 
 #: Columns that hold Fernet ciphertext: whatever one of them holds, only the key opens.
@@ -258,29 +294,55 @@ def database_url_from_env(env: Mapping[str, str] | None = None,
 
 def load_settings(env: Mapping[str, str] | None = None,
                   dotenv_path: str | Path | None = ".env") -> Settings:
-    """Read and validate every setting; raise :class:`SettingsError` naming the first bad one."""
+    """Read and validate every setting; raise :class:`SettingsError` naming every bad one
+    at once (an operator fixes them all, then starts once more)."""
     values = read_environment(env, dotenv_path)
+    problems: list[str] = []
+
+    def check(read, *args):
+        try:
+            return read(*args)
+        except SettingsError as error:
+            problems.append(str(error))
+            return None
+
+    app_token = check(_app_token, values)
+    database_url = check(_database_url, values)
+    client_id, client_secret = check(_oauth, values) or (None, None)
+    bot_token = values.get("SLACK_BOT_TOKEN", "").strip()
+    if not (client_id and not bot_token):
+        bot_token = check(_required, values, "SLACK_BOT_TOKEN", "xoxb-", GET_TOKENS)
+    fields = dict(
+        slack_bot_token=bot_token,
+        slack_signing_secret=check(_required, values, "SLACK_SIGNING_SECRET", None,
+                                   GET_TOKENS),
+        slack_app_token=app_token, slack_api_url=check(_api_url, values),
+        port=check(_port, values), host=check(_host, values), database_url=database_url,
+        log_level=check(_log_level, values), slack_client_id=client_id,
+        slack_client_secret=client_secret, queue_url=check(_queue_url, values))
+    # Last, and only when all else is right: it may create the key file.
+    if not problems and database_url is not None:
+        fields["encryption_keys"] = check(_encryption_keys, values, database_url)
+    if problems:
+        raise SettingsError(_all_of(problems))
+    return Settings(**fields)
+
+
+def _app_token(values: Mapping[str, str]) -> str | None:
     app_token = values.get("SLACK_APP_TOKEN", "").strip() or None
     if app_token is not None and not app_token.startswith("xapp-"):
         raise SettingsError(f"SLACK_APP_TOKEN must start with 'xapp-'. {GET_TOKENS}")
-    database_url = _database_url(values)
-    client_id, client_secret = _oauth(values)
-    bot_token = values.get("SLACK_BOT_TOKEN", "").strip()
-    return Settings(
-        slack_bot_token=bot_token if client_id and not bot_token else
-        _required(values, "SLACK_BOT_TOKEN", "xoxb-", GET_TOKENS),
-        slack_signing_secret=_required(values, "SLACK_SIGNING_SECRET", None, GET_TOKENS),
-        slack_app_token=app_token,
-        slack_api_url=_api_url(values),
-        port=_port(values),
-        host=_host(values),
-        database_url=database_url,
-        encryption_keys=_encryption_keys(values, database_url),
-        log_level=_log_level(values),
-        slack_client_id=client_id,
-        slack_client_secret=client_secret,
-        queue_url=_queue_url(values),
-    )
+    return app_token
+
+
+def _all_of(problems: list[str]) -> str:
+    """One problem as it is; several as a list, advice they share said once at the end."""
+    if len(problems) == 1:
+        return problems[0]
+    shared = GET_TOKENS if sum(GET_TOKENS in p for p in problems) > 1 else ""
+    lines = [p.replace(f" {shared}", "").strip() if shared else p for p in problems]
+    return (f"{len(problems)} settings need fixing:\n" + "\n".join(f"  - {line}" for line in lines)
+            + (f"\nGet the Slack ones from {shared}" if shared else ""))
 
 
 def _queue_url(values: Mapping[str, str]) -> str | None:

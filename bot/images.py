@@ -246,6 +246,8 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
             words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
         except RuntimeError:  # pytesseract's time-out: keep the best reading so far
             break
+        except OSError:  # no Tesseract here (`haven serve` warned at start): no text, and
+            break  # the image is still judged by its hashes and the texts that came with it
         score = plausibility(words, confidence, dictionary)
         if score > best.plausibility or not best.text:
             best = Reading(" ".join(words), score, name, 0.0)

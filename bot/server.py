@@ -139,6 +139,35 @@ def check_slack(settings: Settings, client: WebClient) -> None:
                          ) from None
 
 
+#: What an operator installs so that Haven reads the text in images (Debian and Ubuntu).
+INSTALL_OCR = "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld"
+
+
+def ocr_problem() -> str | None:
+    """Why Haven cannot read English and Dutch text in images here, or ``None``."""
+    import subprocess
+
+    import pytesseract
+
+    try:
+        listed = subprocess.run([pytesseract.pytesseract.tesseract_cmd, "--list-langs"],
+                                capture_output=True, text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return "Tesseract is not installed"
+    missing = [lang for lang in ("eng", "nld") if lang not in listed]
+    return f"Tesseract lacks its {' and '.join(missing)} data" if missing else None
+
+
+def check_ocr() -> None:
+    """Once at start: without Tesseract and its data, one warning line. Haven still runs:
+    images are then judged by their alt text, title and known-image hashes."""
+    problem = ocr_problem()
+    if problem:
+        log.warning("%s, so the text in images is not read; images are still judged by their "
+                    "alt text, title and known offensive images. To read it: %s", problem,
+                    INSTALL_OCR)
+
+
 def _reason(error: Exception) -> str:
     """What went wrong on the way to Slack, without a URL's query or a token."""
     reason = getattr(error, "reason", None) or error
@@ -189,6 +218,32 @@ def make_server(settings: Settings, bolt: App, host: str | None = None,
         asyncore_use_poll=True)
 
 
+def health_server(settings: Settings, connected) -> DeadlineServer:
+    """Socket Mode has no HTTP endpoint for Slack, but a container's health check and a load
+    balancer still ask ``GET /healthz`` on HAVEN_HOST and PORT: 200 while ``connected()``
+    (the socket to Slack is open), else 503. Bound, not yet serving; raises
+    :class:`StartError` if the port is taken."""
+
+    def application(environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz" or environ.get("REQUEST_METHOD") != "GET":
+            return _answer(start_response, "404 Not Found", {"error": "not found"})
+        try:
+            up = connected()
+        except Exception:  # not yet connected, or the client is being replaced
+            up = False
+        return _answer(start_response, "200 OK", {"status": "ok"}) if up else \
+            _answer(start_response, "503 Service Unavailable", {"status": "disconnected"})
+
+    try:
+        return DeadlineServer(application, host=settings.host, port=settings.port, threads=2,
+                              max_request_body_size=1024, ident="haven", connection_limit=100,
+                              channel_timeout=IDLE_SECONDS, cleanup_interval=MAINTENANCE_SECONDS,
+                              asyncore_use_poll=True)
+    except OSError as error:
+        raise StartError(f"cannot listen on {settings.host}:{settings.port} for /healthz "
+                         f"({error.strerror}): set HAVEN_HOST or PORT") from None
+
+
 class DeadlineChannel(HTTPChannel):
     """A connection that notes when the request being read began to arrive."""
 
@@ -220,8 +275,14 @@ def serve(settings: Settings) -> None:
     and return (a second signal exits at once). Raises :class:`StartError` if it cannot
     start."""
     haven, bolt = prepare(settings)
+    check_ocr()  # here, not in prepare: the demo and the tests that call it need no OCR
     if not settings.socket_mode:
         allow_open_files(CONNECTIONS + 200)  # the connections, and the files Haven opens
+    def connected() -> bool:
+        socket = listener.client  # Bolt's Socket Mode client, replaced on reconnection
+        return socket.is_connected()
+
+    health = health_server(settings, connected) if settings.socket_mode else None
     listener = listen(settings, bolt)
     stop = threading.Event()
     stop_on_signals(stop)
@@ -230,9 +291,15 @@ def serve(settings: Settings) -> None:
                                name="haven-sweep", daemon=True)
     sweeper.start()
     if settings.socket_mode:
-        log.info("Socket Mode")
+        log.info("Socket Mode; health check on http://%s:%s/healthz", health.effective_host,
+                 health.effective_port)
+        checks = threading.Thread(target=run_until, args=(health, stop), name="haven-health",
+                                  daemon=True)
+        checks.start()
         stop.wait()
         listener.close()
+        checks.join(timeout=5)
+        health.close()
     else:
         log.info("listening on http://%s:%s%s", listener.effective_host,
                  listener.effective_port, EVENTS_PATH)

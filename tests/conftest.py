@@ -4,11 +4,40 @@ test, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from classifier import load_model
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(service): the test needs Tesseract "
+                                       "('tesseract') or Redis ('redis'); see tests/services.py")
+
+
+def pytest_runtest_setup(item):
+    """A test marked ``needs("tesseract")`` skips (or, under CI, fails) without it."""
+    from tests import services
+
+    for marker in item.iter_markers("needs"):
+        for service in marker.args:
+            services.require(service)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory):
+    """Commands the tests run find their data here, never in the tester's own
+    ~/.local/share/haven (HAVEN_DATA_DIR's default)."""
+    folder = tmp_path_factory.mktemp("haven-data")
+    previous = os.environ.get("HAVEN_DATA_DIR")
+    os.environ["HAVEN_DATA_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("HAVEN_DATA_DIR", None)
+    else:
+        os.environ["HAVEN_DATA_DIR"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +56,11 @@ def postgres_server():
     try:
         url = servers.enter_context(postgres.server())
     except postgres.Required as error:
-        pytest.fail(str(error))
+        pytest.fail(str(error), pytrace=False)
     except postgres.Unavailable as error:
-        pytest.skip(str(error))
+        from tests import services
+
+        services.require("postgres", str(error))
     with servers:
         yield url
 

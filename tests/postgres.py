@@ -75,13 +75,17 @@ def every_value(engine) -> bytes:
 
 
 def binaries() -> Path | None:
-    """The newest PostgreSQL server programs installed (Debian keeps them per version)."""
+    """The PostgreSQL server programs found through PATH (so that a PATH without them
+    hides them): ``pg_ctl`` itself, or, where Debian's ``pg_ctlcluster`` stands in for it,
+    the newest version Debian keeps in /usr/lib/postgresql/N/bin."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent  # beside initdb, also through a symlink
+    if shutil.which("pg_ctlcluster") is None:
+        return None
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
                     key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.parent.name)])
-    if debian:
-        return debian[-1].parent
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found else None
+    return debian[-1].parent if debian else None
 
 
 @contextlib.contextmanager
@@ -98,7 +102,7 @@ def own_server() -> Iterator[tuple[str, object]]:
     fault tests: the database going away mid-run)."""
     bin_dir = binaries()
     if bin_dir is None:
-        raise Unavailable(f"no PostgreSQL installed and {URL_VARIABLE} not set")
+        raise Unavailable(f"PostgreSQL is not installed and {URL_VARIABLE} is not set")
     folder = Path(tempfile.mkdtemp(prefix="haven-postgres-"))
     run = _runner(folder)
     data, port = folder / "data", _free_port()

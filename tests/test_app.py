@@ -426,3 +426,19 @@ def test_malformed_payloads_never_give_a_500(local):
     ]
     assert all(status < 500 for status in statuses), statuses
     assert "Watched channels" in command(local, ADMIN, "status")
+
+
+def test_confidant_add_understands_the_dutch_words_for_internal_and_external(local):
+    """The Dutch interface shows "intern"/"extern": an admin who types what they read gets
+    what they meant, not "extern" taken as the first word of the description."""
+    from bot.demo import COLLEAGUE
+    from bot.storage.models import Confidant
+
+    set_up(local)
+    command(local, ADMIN, f"confidant add <@{COLLEAGUE}> extern Onafhankelijk, Bureau Veilig")
+    command(local, ADMIN, f"confidant add <@{CONFIDANT}> Intern HR-adviseur")
+    roster = {c.user_id: c for c in rows(local, Confidant)}
+    assert (roster[COLLEAGUE].kind, roster[COLLEAGUE].description) == \
+        ("external", "Onafhankelijk, Bureau Veilig")
+    assert (roster[CONFIDANT].kind, roster[CONFIDANT].description) == \
+        ("internal", "HR-adviseur")

@@ -7,6 +7,7 @@ import io
 import logging
 import time
 
+import pytest
 from PIL import Image, ImageOps
 
 from bot import render
@@ -32,6 +33,7 @@ def share(local, file_id: str, data: bytes, text: str = "", **file_options) -> N
 
 
 
+@pytest.mark.needs("tesseract")
 def test_a_hurtful_meme_is_flagged_and_its_evidence_keeps_the_image(local):
     set_up(local)
     data = encoded(meme("you are a useless idiot", size=(1280, 720)))
@@ -112,6 +114,7 @@ def test_unusable_files_are_skipped_with_the_reason_and_never_crash(local, caplo
         local, ADMIN, "status")
 
 
+@pytest.mark.needs("tesseract")
 def test_the_first_frame_of_an_animated_gif_is_read(local):
     set_up(local)
     first = meme("you are a useless idiot", size=(640, 360)).convert("P")

@@ -81,3 +81,15 @@ def test_haven_serve_exits_2_and_says_how_to_get_the_token(tmp_path):
     assert out.returncode == 2
     assert "SLACK_BOT_TOKEN" in out.stderr and "api.slack.com/apps" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_every_bad_setting_is_named_at_once_and_no_key_is_made(tmp_path):
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env={"PORT": "eighty", "LOG_LEVEL": "chatty",
+                           "HAVEN_DATA_DIR": str(tmp_path / "data")}, dotenv_path=None)
+    message = str(raised.value)
+    assert message.startswith("4 settings need fixing:")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "LOG_LEVEL"):
+        assert f"  - {name}" in message
+    assert message.count("api.slack.com/apps") == 1  # where to get the tokens, said once
+    assert not (tmp_path / "data").exists()  # nothing made before the settings are right

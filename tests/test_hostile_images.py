@@ -121,7 +121,7 @@ def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale_and_hashes_like_a_smal
                for a, b in zip(known_image_hashes(big), known_image_hashes(small), strict=True))
 
 
-@pytest.mark.skipif(not TESSERACT, reason="needs tesseract")
+@pytest.mark.needs("tesseract")
 def test_the_caption_of_a_large_meme_is_still_read(model):
     from bot.images import dictionary_for
 

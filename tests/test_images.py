@@ -66,6 +66,7 @@ def test_webp_and_jpeg_decode():
 
 
 # -- reading --------------------------------------------------------------------------------------
+@pytest.mark.needs("tesseract")
 @pytest.mark.parametrize(("make", "text"), [
     (lambda t: meme(t, background="astronaut"), "nobody wants you on this team"),
     (lambda t: meme(t, background="coffee", color="yellow"), "vrouwen horen niet op kantoor"),
@@ -80,6 +81,7 @@ def test_text_is_read_from_memes_and_screenshots(dictionary, make, text):
     assert recall(text, reading.text) >= 0.8, reading
 
 
+@pytest.mark.needs("tesseract")
 def test_word_recall_and_verdicts_over_a_varied_set(model, dictionary):
     cases = samples(24, seed=3)
     recalls, flagged = [], []
@@ -118,6 +120,7 @@ def _copy(image: Image.Image, how: str) -> Image.Image:
     return decode(buffer.getvalue())
 
 
+@pytest.mark.needs("tesseract")  # without the words they contain, 14 of 16 copies match
 def test_known_images_are_matched_after_resharing_and_nothing_else_is(model, dictionary):
     from bot.images import closest_match, fingerprint, image_hashes, text_words
     from tests.imagegen import BENIGN, PHOTOS, photo

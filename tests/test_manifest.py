@@ -1,4 +1,6 @@
-"""manifest.json stays in step with the listeners and the Web API calls Haven makes."""
+"""manifest.json (HTTP, one workspace or several through OAuth, Grid orgs) and
+manifest.socket.json (Socket Mode) stay in step with the listeners and the Web API calls
+Haven makes, and with each other."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from bot import listeners
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = json.loads((ROOT / "manifest.json").read_text())
+SOCKET = json.loads((ROOT / "manifest.socket.json").read_text())
 
 #: The scope each Web API method Haven calls needs (Slack's documentation).
 SCOPES = {"conversations_join": "channels:join", "conversations_info": "channels:read",
@@ -54,3 +57,39 @@ def test_every_web_api_call_has_its_scope():
 
 def test_the_oauth_install_asks_for_the_manifests_scopes():
     assert list(listeners.BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+
+
+def test_the_http_manifest_installs_every_mode_the_readme_offers():
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+
+    from bot.server import EVENTS_PATH
+
+    settings = MANIFEST["settings"]
+    urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]] + [
+        settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]]
+    assert set(urls) == {f"https://haven.example.com{EVENTS_PATH}"}  # Slack calls https only
+    # several workspaces: Bolt's OAuth flow sends people back to its redirect path
+    redirect = OAuthSettings(client_id="x", client_secret="y").redirect_uri_path
+    assert MANIFEST["oauth_config"]["redirect_urls"] == [f"https://haven.example.com{redirect}"]
+    assert settings["org_deploy_enabled"] is True  # installable in an Enterprise Grid org
+    assert settings["socket_mode_enabled"] is False
+
+
+def test_the_socket_mode_manifest_is_the_same_app_without_urls():
+    assert SOCKET["settings"]["socket_mode_enabled"] is True
+    assert "https://" not in json.dumps(SOCKET)  # Slack reaches Haven over its own socket
+    same = json.loads(json.dumps(MANIFEST))
+    for command in same["features"]["slash_commands"]:
+        del command["url"]
+    del same["settings"]["event_subscriptions"]["request_url"]
+    del same["settings"]["interactivity"]["request_url"]
+    del same["oauth_config"]["redirect_urls"]  # one workspace, with its bot token
+    same["settings"].update(org_deploy_enabled=False, socket_mode_enabled=True)
+    assert same == SOCKET
+
+
+def test_the_readme_says_how_to_install_each_manifest():
+    readme = (ROOT / "README.md").read_text()
+    for needle in ("manifest.json", "manifest.socket.json", "connections:write",
+                   "/slack/oauth_redirect", "Manage Distribution", "public HTTPS"):
+        assert needle in readme, needle

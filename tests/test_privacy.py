@@ -287,7 +287,9 @@ def test_the_upgrade_seals_the_ids_already_stored(database_url):
     migrate(engine, vault)
     attach(engine, vault)
     dump = every_row(engine)
-    assert not [t for t, rows in dump.items() if "U0" in rows], dump
+    # the ids planted above (not "U0": a Fernet token's base64 holds it one time in 30 or so)
+    planted = ("U0SANNE01", "U0MARK001", "U0VERTR01")
+    assert not [t for t, rows in dump.items() if any(i in rows for i in planted)], dump
     with Session(engine) as session:
         case, = q.cases_of(session, team_id="T1", reporter_id="U0SANNE01")
         assert (case.reporter_id, case.confidant_id, case.reporter_dm) == \

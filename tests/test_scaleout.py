@@ -22,6 +22,7 @@ from bot.demo import ADMIN, AUTHOR, COLLEAGUE, DUTCH, GENERAL, TARGET, sample_wo
 from bot.server import EVENTS_PATH
 from bot.slack_double import BOT_TOKEN, SIGNING_SECRET, SlackDouble, SlackPlayer, wait_for
 from bot.storage.db import make_engine
+from tests import services
 
 ROOT = Path(__file__).resolve().parent.parent
 HURTFUL = "<@{}> nobody wants you on this team, just quit already"
@@ -45,10 +46,8 @@ def healthy(url: str) -> bool:
 @pytest.fixture
 def redis_url(tmp_path):
     """A Redis server of the test's own, on a free loopback port, nothing kept on disk."""
+    services.require("redis")
     program = shutil.which("redis-server")
-    if program is None:
-        message = "redis-server is not installed (.ci/run installs Debian's)"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
     port = free_port()
     process = subprocess.Popen([program, "--port", str(port), "--bind", "127.0.0.1",
                                 "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],

@@ -45,7 +45,8 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=double.api_url, PORT=str(port), PYTHONPATH=str(ROOT),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}",
+               PATH=str(tmp_path))  # no program at all: as on a machine without Tesseract
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -60,6 +61,11 @@ def test_haven_serve_answers_signed_commands(tmp_path, double):
         output = process.communicate(timeout=10)[0]
     assert "now watches" not in output and BOT_TOKEN not in output
     assert "created the key file" in output
+    # a normal start says what matters: no driver chatter, no warning about Haven's design
+    assert "alembic" not in output and "token` will be unused" not in output
+    assert "will be ignored" not in output
+    warning, = [line for line in output.splitlines() if "Tesseract" in line]
+    assert "WARNING" in warning and "still judged by their alt text" in warning
     assert f"listening on http://127.0.0.1:{port}/" in output  # this machine only, by default
 
 
@@ -140,3 +146,44 @@ def test_instances_starting_together_migrate_one_at_a_time(database_url, tmp_pat
     for process in starting:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0 and out.strip() == "migrated", err[-500:]
+
+
+# -- without Tesseract: one warning at start, and images are still judged ------------------
+@pytest.fixture
+def no_tesseract(monkeypatch):
+    """Tesseract missing, as on a machine where it was never installed."""
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+
+
+def test_without_tesseract_serve_warns_once_and_says_how_to_install_it(no_tesseract, caplog):
+    from bot.server import check_ocr
+
+    with caplog.at_level("WARNING"):
+        check_ocr()
+    warning, = caplog.records
+    assert warning.getMessage().startswith("Tesseract is not installed, so the text in images "
+                                           "is not read; images are still judged by")
+    assert "apt install tesseract-ocr tesseract-ocr-eng tesseract-ocr-nld" in warning.message
+
+
+def test_without_tesseract_images_are_judged_by_known_hashes_and_alt_text(no_tesseract, model):
+    import io
+
+    from bot.images import dictionary_for, fingerprint, judge
+    from tests.imagegen import photo
+
+    def png(name: str) -> bytes:
+        buffer = io.BytesIO()
+        photo(name, (640, 480)).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    dictionary = dictionary_for(model)
+    known = fingerprint(png("chelsea"), dictionary)
+    verdict = judge(png("chelsea"), model=model, dictionary=dictionary,
+                    known=[(7, known.hashes, known.words)])
+    assert verdict["matched_known_image"] == 7 and verdict["flagged"]
+    verdict = judge(png("coffee"), model=model, dictionary=dictionary, known=[],
+                    extra_texts=["nobody wants you on this team, just quit already"])
+    assert verdict["flagged"] and verdict["ocr_text"] == ""

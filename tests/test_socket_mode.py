@@ -13,7 +13,7 @@ import pytest
 from bot.demo import ADMIN, AUTHOR, GENERAL, TARGET, sample_workspace
 from bot.slack_double import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, SlackDouble, wait_for
 from bot.socket_double import SocketModeDouble
-from tests.test_serve import ROOT
+from tests.test_serve import ROOT, free_port, healthy
 
 APP_TOKEN = "xapp-1-A0HAVEN01-1234-socketmodetoken"
 
@@ -22,14 +22,17 @@ APP_TOKEN = "xapp-1-A0HAVEN01-1234-socketmodetoken"
 def test_socket_mode_takes_commands_and_events_and_notifies(tmp_path):
     double = SlackDouble(sample_workspace()).start()
     double.socket = SocketModeDouble().start()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HAVEN_"))}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=double.api_url, PYTHONPATH=str(ROOT),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'haven.db'}", PORT=str(port))
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert double.socket.wait_connected(60), "haven serve did not connect"
+        # the container's health check works in Socket Mode too
+        assert wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), timeout=10)
         for text in (f"watch <#{GENERAL}|general>", "status"):
             sent = double.socket.send("slash_commands", {
                 "token": "legacy", "team_id": TEAM_ID, "user_id": ADMIN, "command": "/haven",

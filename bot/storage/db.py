@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -14,7 +16,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from bot.config import SEALED_COLUMNS, SettingsError, restore_advice, sqlite_path
+from bot.config import (
+    SEALED_COLUMNS,
+    SettingsError,
+    private_folder,
+    restore_advice,
+    sqlite_path,
+)
 from bot.storage.crypto import EvidenceUnreadable, Vault
 from bot.storage.models import (
     Case,
@@ -54,7 +62,7 @@ def make_engine(url: str) -> Engine:
                              max_overflow=10, pool_recycle=1800, hide_parameters=True)
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": SQLITE_BUSY_SECONDS},
                                hide_parameters=True)
@@ -73,6 +81,33 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create an empty SQLite database file readable by its owner alone (0600; SQLite gives
+    its journal and write-ahead log the same mode), in a folder of mode 0700, before SQLite
+    makes one with the umask's mode (often readable by everyone)."""
+    if path.exists():
+        return
+    private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def has_schema(url: str) -> bool:
+    """Whether ``url`` names a database Haven has already set up (its migrations table
+    exists), without creating anything: a SQLite file that is not there stays absent."""
+    from sqlalchemy import inspect
+
+    path = sqlite_path(url) if url.startswith("sqlite") else None
+    if url.startswith("sqlite") and (path is None or not path.is_file()):
+        return False
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
 
 
 def psycopg_url(url: str) -> str:
@@ -326,7 +361,8 @@ def _migration_lock(engine: Engine):
         return
     import fcntl
 
-    with open(path.parent / f"{path.name}.migrate.lock", "w") as handle:
+    lock = path.parent / f"{path.name}.migrate.lock"
+    with open(lock, "w", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
