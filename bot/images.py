@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 MAX_PIXELS = 40_000_000
@@ -81,8 +81,11 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS,
         image.seek(0)
         image.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
         image.load()
+        paletted = image.mode == "P"
         if image.mode not in ("RGB", "L"):  # a palette or 1-bit image resizes badly as is
             image = image.convert("RGB")
+        if paletted:  # a GIF's dithering breaks letters into dots OCR misreads: smooth it
+            image = image.filter(ImageFilter.MedianFilter(3))
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         return image.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError, EOFError):
