@@ -179,8 +179,9 @@ def test_withdrawal_erases_evidence_relay_and_notes_at_once(local):
     assert rows(local, Evidence) == [] and rows(local, CaseMessage) == []
     assert rows(local, CaseNote) == [] and case.note_cipher is None
     assert [f.evidence_id for f in rows(local, Flag)] == [None]
-    assert relayed["ts"] in [m["ts"] for m in local.double.deleted]  # Haven's copy removed
-    assert HURTFUL not in json.dumps(local.double.dms_to(CONFIDANT))  # the case DM too
+    # The retractions are queued with the withdrawal and sent by the outbox, a moment later.
+    assert wait_for(lambda: relayed["ts"] in [m["ts"] for m in local.double.deleted])
+    assert wait_for(lambda: HURTFUL not in json.dumps(local.double.dms_to(CONFIDANT)))
 
 
 # -- report together -------------------------------------------------------------------------
