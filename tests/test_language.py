@@ -86,6 +86,22 @@ def test_joined_and_listed_agree_and_thousands_take_well_under_seconds():
     assert detect_joined(clean_joined(texts)) == listed
 
 
+def test_a_full_token_table_is_emptied_and_the_decisions_stay(monkeypatch):
+    from classifier import language
+
+    texts = _train_rows("en_gitter")[:300] + _train_rows("nl_ud_written")[:300] + [
+        "", "usermention", "ok " * 400, "jij bent een sukkel"]
+    listed = detect(texts)
+    monkeypatch.setattr(language, "_MAX_TOKENS", 50)  # far fewer than the batch's words
+    monkeypatch.setattr(language, "_index", {})
+    monkeypatch.setattr(language, "_table", language.np.zeros((0, 4)))
+    for chunk in range(0, len(texts), 40):  # each batch of 40 fills the table again
+        part = texts[chunk:chunk + 40]
+        assert detect_joined(clean_joined(part)) == listed[chunk:chunk + 40]
+    assert len(language._index) == len(set(  # only the last batch's tokens are kept
+        language._WORD_OR_SEP.findall(clean_joined(part))))
+
+
 # -- point 11: same input, same output, whatever the hash seed ---------------------------------
 _SCRIPT = """
 import json, sys
