@@ -18,11 +18,12 @@ the band (``haven train`` prints the figures for the model it builds).
 The encoder reads a message's own words (:meth:`ContextFeatures.own_words
 <classifier.features.ContextFeatures.own_words>`): an insult inside a negation, reported
 speech or a quotation is left out, since embeddings do not see scope ("you are not stupid"
-scored like "you are stupid"). It reads them whole (its first :data:`MAX_WORDS` words): the first stage
-already judges long messages by their worst window too. Reading windows here as well, and
-taking the worst, was tried: it raised the scores of long benign comments, so the
-workplace threshold had to rise, and recall fell on every labelled set (convabuse 0.50 ->
-0.40, Measuring Hate Speech 0.69 -> 0.62, cross-fitted on the training split).
+scored like "you are stupid"). It reads them whole (its first :data:`MAX_WORDS` words):
+the first stage already judges long messages by their worst window too. Reading windows
+here as well, and taking the worst, was tried: it raised the scores of long benign
+comments, so the workplace threshold had to rise, and recall fell on every labelled set
+(convabuse 0.50 -> 0.40, Measuring Hate Speech 0.69 -> 0.62, cross-fitted on the training
+split).
 """
 
 from __future__ import annotations
