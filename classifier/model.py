@@ -15,7 +15,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from classifier.data import CATEGORIES
-from classifier.features import ContextFeatures
+from classifier.features import LONG_MESSAGE_TOKENS, ContextFeatures
 from classifier.language import detect_joined
 from classifier.normalise import SEP, clean_batch, clean_joined
 from classifier.semantic import GATE, SemanticHead
@@ -224,7 +224,11 @@ class HavenModel:
         texts = cleaned.split(SEP)
         own_words = self.pipeline["features"].own_words
         second = self.semantic.decision([own_words(texts[i]) for i in band])
-        harassment[band] = 1.0 / (1.0 + np.exp(-self.semantic.combine(first[band], second)))
+        both = 1.0 / (1.0 + np.exp(-self.semantic.combine(first[band], second)))
+        # A long message is judged by the first stage's worst window as well: the encoder
+        # reads it whole, and work talk around an insult made its meaning benign.
+        long = np.array([len(texts[i].split()) > LONG_MESSAGE_TOKENS for i in band])
+        harassment[band] = np.where(long, np.maximum(both, harassment[band]), both)
 
     def score(self, texts: list[str]) -> list[float]:
         """Harassment probability in [0, 1] per message."""

@@ -106,7 +106,9 @@ class SemanticHead:
 
     def decision(self, texts: list[str]) -> np.ndarray:
         """This head's decision value per text."""
-        return embed(texts).astype(np.float64) @ self.coef + self.intercept
+        # Rounded: a batch and a single message give the same value (the encoder's batched
+        # products differ from one message's in the ninth decimal).
+        return np.round(embed(texts).astype(np.float64) @ self.coef + self.intercept, 4)
 
     def combine(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Log-odds of harassment from both stages' decision values."""

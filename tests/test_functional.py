@@ -22,10 +22,9 @@ MACRO_F1_FLOOR = {"en": 0.60, "nl": 0.80}
 ACCURACY_FLOOR = 0.50
 #: Every harassing functionality must be caught at least sometimes (see MACRO_F1_FLOOR)...
 HARASSING_ACCURACY_FLOOR = 0.05
-#: ... but one: veiled sexual requests in English ("send me something special from your bed
-#: later ;)") score 0.6-0.88 against a threshold of 0.90 (issue 12, left open). Listed so that
-#: the test fails when it is fixed, or when another functionality falls under its floor.
-KNOWN_MISSED = {"en/sexual_harassment"}
+#: ... with no exception since the second stage (veiled sexual requests in English were one
+#: before it). Listed so that the test fails when a functionality falls under its floor.
+KNOWN_MISSED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
