@@ -200,7 +200,7 @@ class HavenModel:
             dutch=dutch)
         harassment, categories = heads.probabilities(decision)
         if self.semantic is not None:
-            self._second_stage(cleaned, decision[:, 0], judged, harassment)
+            self._second_stage(cleaned, decision[:, 0], judged, harassment, dutch)
         harassment[~judged] = 0.0  # nothing left to judge: an empty or code-only message
         categories[~judged] = 0.0
         return harassment, categories, langs
@@ -213,11 +213,16 @@ class HavenModel:
         return 1.0 / self.pipeline["heads"].calibrator_.coef_[0, 0]
 
     def _second_stage(self, cleaned: str, first: np.ndarray, judged: np.ndarray,
-                      harassment: np.ndarray) -> None:
-        """Replace, in place, the harassment probability of every message in the uncertain
-        band (first stage at least :data:`~classifier.semantic.GATE`) by both stages'."""
+                      harassment: np.ndarray, dutch: np.ndarray | None) -> None:
+        """Set, in place, every message's harassment probability: the first stage's alone
+        under :data:`~classifier.semantic.GATE`, both stages' combined above it."""
         calibrator = self.pipeline["heads"].calibrator_
-        log_odds = calibrator.coef_[0, 0] * first + calibrator.intercept_[0]
+        slope = calibrator.coef_[0, 0]
+        log_odds = slope * first + calibrator.intercept_[0]
+        if dutch is not None:  # the Dutch offset entered ``first`` on the combiner's scale
+            offset = self.language_offsets.get("nl", 0.0)
+            log_odds[dutch] += offset - slope * offset * self._log_odds_to_decision()
+        harassment[:] = alone = 1.0 / (1.0 + np.exp(-log_odds))
         band = np.flatnonzero(judged & (log_odds >= self._gate))
         if not len(band):
             return
@@ -228,7 +233,7 @@ class HavenModel:
         # A long message is judged by the first stage's worst window as well: the encoder
         # reads it whole, and work talk around an insult made its meaning benign.
         long = np.array([len(texts[i].split()) > LONG_MESSAGE_TOKENS for i in band])
-        harassment[band] = np.where(long, np.maximum(both, harassment[band]), both)
+        harassment[band] = np.where(long, np.maximum(both, alone[band]), both)
 
     def score(self, texts: list[str]) -> list[float]:
         """Harassment probability in [0, 1] per message."""
