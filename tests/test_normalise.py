@@ -278,3 +278,21 @@ def test_a_message_of_only_playful_emoji_leaves_nothing_to_judge(model, text, ke
     assert bool(clean_batch([text])[0].strip()) is kept
     if not kept:
         assert model.classify([text])[0].score == 0.0
+
+
+@pytest.mark.parametrize(("text", "cleaned"), [
+    ("Rot op!", "oprotten!"), ("rot toch op jij", "oprotten jij"),
+    ("Donder op, schijterd", "oprotten, schijterd"), ("lazer op", "oprotten"),
+    ("Rot op met je kankerkop", "oprotten met je kankerkop"), ("kop dicht", "hou je bek"),
+    # not at the end of a clause, or not a dismissal: left alone
+    ("de appel is rot op de bodem", "de appel is rot op de bodem"),
+    ("ik sta vroeg op", "ik sta vroeg op"), ("doe de klep dicht", "doe de klep dicht"),
+    ("zet het kanker op de agenda", "zet het kanker op de agenda"),
+])
+def test_dutch_dismissals_become_one_word(text, cleaned):
+    assert clean_batch([text]) == [cleaned]
+
+
+@pytest.mark.parametrize("text", ["rot op", "donder op", "lazer op", "kop dicht", "bek dicht"])
+def test_dutch_dismissals_are_flagged(model, text):
+    assert model.classify([text])[0].flagged

@@ -45,7 +45,7 @@ def test_only_the_uncertain_band_reaches_the_encoder(model, monkeypatch):
     "go back to your own country", "nobody wants you here", "ga terug naar je eigen land",
     "niemand wil jou hier",
     pytest.param("women belong in the kitchen", marks=pytest.mark.xfail(
-        strict=True, reason="issue 12: 0.52; the encoder does not read it as hostile"))])
+        strict=True, reason="issue 12: 0.53; the encoder does not read it as hostile"))])
 def test_hostility_without_hostile_words_is_flagged(model, text):
     assert model.classify([text])[0].flagged, model.classify([text])[0]
 
