@@ -18,7 +18,7 @@ from classifier.data import CATEGORIES
 from classifier.features import LONG_MESSAGE_TOKENS, ContextFeatures
 from classifier.language import detect_joined
 from classifier.normalise import SEP, clean_batch, clean_joined
-from classifier.semantic import GATE, SemanticHead
+from classifier.semantic import SemanticHead
 
 DEFAULT_MODEL_NAME = "haven-harassment-v1"
 #: A window of a long message counts for its log-odds less this (see
@@ -175,7 +175,6 @@ class HavenModel:
         #: The second stage (:mod:`classifier.semantic`), when the model has one: the
         #: harassment log-odds of the uncertain band then come from both stages combined.
         self.semantic: SemanticHead | None = getattr(pipeline["heads"], "semantic_", None)
-        self._gate = float(np.log(GATE / (1 - GATE)))
         self._first_column = np.array([1.0] + [0.0] * len(CATEGORIES))
         #: Log-odds added to the harassment score of a message in a language whose own
         #: operating point differs from :attr:`threshold` (see ``train.language_offsets``).
@@ -215,7 +214,7 @@ class HavenModel:
     def _second_stage(self, cleaned: str, first: np.ndarray, judged: np.ndarray,
                       harassment: np.ndarray, dutch: np.ndarray | None) -> None:
         """Set, in place, every message's harassment probability: the first stage's alone
-        under :data:`~classifier.semantic.GATE`, both stages' combined above it."""
+        under the second stage's gate, both stages' combined above it."""
         calibrator = self.pipeline["heads"].calibrator_
         slope = calibrator.coef_[0, 0]
         log_odds = slope * first + calibrator.intercept_[0]
@@ -223,7 +222,8 @@ class HavenModel:
             offset = self.language_offsets.get("nl", 0.0)
             log_odds[dutch] += offset - slope * offset * self._log_odds_to_decision()
         harassment[:] = alone = 1.0 / (1.0 + np.exp(-log_odds))
-        band = np.flatnonzero(judged & (log_odds >= self._gate))
+        gate = self.semantic.gate
+        band = np.flatnonzero(judged & (log_odds >= np.log(gate / (1 - gate))))
         if not len(band):
             return
         texts = cleaned.split(SEP)

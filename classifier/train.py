@@ -209,11 +209,9 @@ def fit_second_stage(examples: list[Example], first: np.ndarray, features, folds
 def gated_scores(heads, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Final probabilities from both stages' decision values, as :class:`HavenModel` computes
     them: the first stage's alone under the gate, both stages combined above it."""
-    from classifier.semantic import GATE
-
     alone = heads.probabilities(first[:, None].repeat(1 + len(CATEGORIES), 1))[0]
     both = 1.0 / (1.0 + np.exp(-heads.semantic_.combine(first, second)))
-    return np.where(alone >= GATE, both, alone)
+    return np.where(alone >= heads.semantic_.gate, both, alone)
 
 
 def band_shares(examples: list[Example], first_alone: np.ndarray) -> dict[str, float]:

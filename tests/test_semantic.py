@@ -18,9 +18,9 @@ from classifier.realdata import load_real
 def test_the_shipped_model_has_a_second_stage_and_its_card_says_so(model):
     assert model.semantic is not None
     card = model.card["second_stage"]
-    assert card["gate"] == semantic.GATE and len(card["combiner_weights"]) == 2
+    assert card["gate"] == model.semantic.gate and len(card["combiner_weights"]) == 2
     assert all(w > 0 for w in card["combiner_weights"])  # both stages raise the score
-    assert card["benign_share_in_band"]["real_chat_en"] < 0.10
+    assert card["benign_share_in_band"]["real_chat_en"] < 0.01  # the single-message p99
 
 
 def test_only_the_uncertain_band_reaches_the_encoder(model, monkeypatch):
@@ -35,9 +35,10 @@ def test_only_the_uncertain_band_reaches_the_encoder(model, monkeypatch):
     alone = copy.copy(both)
     alone.semantic = None
     first = np.array(alone.score(texts))
-    assert len(seen) == int((first >= semantic.GATE).sum()) < len(texts) / 10
+    gate = model.semantic.gate
+    assert len(seen) == int((first >= gate).sum()) < len(texts) / 10
     assert "you are a worthless idiot" in seen
-    unchanged = first < semantic.GATE  # under the gate: the first stage's score stands
+    unchanged = first < gate  # under the gate: the first stage's score stands
     assert np.array_equal(np.array(scores)[unchanged], first[unchanged])
 
 
