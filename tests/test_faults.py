@@ -228,6 +228,7 @@ def test_a_case_whose_sender_died_mid_delivery_is_delivered_once(local, clock):
     from tests.test_cases import cases_sent, report
 
     report(local)
+    assert wait_for(lambda: rows(local, Case)[0].confidant_dm, timeout=10)  # recorded first
     with Session(local.haven.engine) as session:  # as if the process died while sending
         case = session.get(Case, rows(local, Case)[0].id)
         case.confidant_dm = None
