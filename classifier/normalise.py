@@ -364,11 +364,46 @@ _DISMISSAL = re.compile(
 _SHUT_UP = re.compile(r"\b(?:kop|bek|smoel|waffel|muil)[ \t]+dicht" + _CLAUSE_END)
 
 
-def _dutch_idioms(blob: str) -> str:
+#: Threats and death wishes that no single word gives away are read as the plain threat
+#: they mean, one the model knows well ("je gaat eraan" scored 0.67, "val dood" 0.41, "you
+#: are dead" 0.69 while "je bent dood", "ga toch dood" and "i will kill you" score over 0.9).
+#: Each is bounded so that its ordinary use stays: "ik ga dood van het lachen" (preceded by
+#: "ik"), "je bent er geweest?" (a question), "je gaat eraan onderdoor", "you are dead right".
+_CLAUSE_START = r"(?:^|(?<=[.,!?;:\n]))[ \t]*"
+_ANY_CLAUSE_END = r"(?=[ \t]*(?:$|[.,!;:\n]|man\b|dude\b|mate\b|jij\b|joh\b))"
+_THREAT_IDIOMS = (
+    ("eraan", re.compile(r"\b(?:je|jij)[ \t]+(?:gaat|bent)[ \t]+eraan" + _ANY_CLAUSE_END),
+     "je bent dood"),
+    ("geweest", re.compile(r"\b(?:je|jij)[ \t]+bent[ \t]+er[ \t]+(?:echt[ \t]+|zo[ \t]+)?"
+                           r"geweest(?![ \t]*(?:\?|,[ \t]*(?:toch|he|hè|of niet)\b))"
+                           + _ANY_CLAUSE_END), "je bent dood"),
+    ("dood", re.compile(_CLAUSE_START + r"(?:val|ga)[ \t]+(?:toch[ \t]+|maar[ \t]+|gewoon[ \t]+"
+                        r"|lekker[ \t]+)?dood" + _ANY_CLAUSE_END), " ga toch dood"),
+    ("sterf|repeer", re.compile(_CLAUSE_START + r"(?:krepeer|crepeer|sterf)" + _ANY_CLAUSE_END),
+     " ga toch dood"),
+    ("boeten", re.compile(r"\b(?:je|jij)[ \t]+(?:zal|zult|gaat)[ \t]+(?:hiervoor|ervoor|daarvoor)"
+                          r"[ \t]+(?:boeten|bloeden)"), "ik krijg je nog wel"),
+    ("bezuren", re.compile(r"\b(?:dat|dit)[ \t]+(?:ga|zal|zul)[ \t]+(?:je|jij)[ \t]+(?:nog[ \t]+)?"
+                           r"(?:bezuren|berouwen)"), "ik krijg je nog wel"),
+    ("dead", re.compile(r"\byou(?:'re|[ \t]+are)[ \t]+(?:so[ \t]+|already[ \t]+)?dead"
+                        r"(?:[ \t]+meat)?" + _ANY_CLAUSE_END), "i will kill you"),
+    ("where you", re.compile(r"\bi[ \t]+know[ \t]+where[ \t]+you[ \t]+(?:live|sleep)\b"),
+     "i will hurt you"),
+    (" up", re.compile(r"\bbeat[ \t]+(you|him|her|them)[ \t]+up\b"), r"punch \1"),
+    ("pay", re.compile(r"\byou(?:'ll|[ \t]+will|[ \t]+are[ \t]+going[ \t]+to|'re[ \t]+going"
+                       r"[ \t]+to|[ \t]+gonna)[ \t]+pay[ \t]+for[ \t]+(?:this|that)"
+                       + _ANY_CLAUSE_END), "i will hurt you"),
+)
+
+
+def _idioms(blob: str) -> str:
     if " op" in blob:
         blob = _DISMISSAL.sub("oprotten", blob)
     if "dicht" in blob:
         blob = _SHUT_UP.sub("hou je bek", blob)
+    for cues, pattern, meaning in _THREAT_IDIOMS:
+        if any(cue in blob for cue in cues.split("|")):
+            blob = pattern.sub(meaning, blob)
     return blob
 
 
@@ -392,7 +427,7 @@ def clean_joined(texts: list[str]) -> str:
         blob = _EMOJI_CODE.sub(_EmojiCodes(), blob)
     if "'" in blob:
         blob = _NOT.sub(" not", blob)
-    blob = _dutch_idioms(blob)
+    blob = _idioms(blob)
     if "emoji_" in blob:
         blob = SEP.join([_unless_only_playful(text) for text in blob.split(SEP)])
     return blob

@@ -296,3 +296,36 @@ def test_dutch_dismissals_become_one_word(text, cleaned):
 @pytest.mark.parametrize("text", ["rot op", "donder op", "lazer op", "kop dicht", "bek dicht"])
 def test_dutch_dismissals_are_flagged(model, text):
     assert model.classify([text])[0].flagged
+
+
+@pytest.mark.parametrize(("text", "cleaned"), [
+    ("Je gaat eraan, jij.", "je bent dood, jij."), ("je bent er geweest", "je bent dood"),
+    ("Val dood", " ga toch dood"), ("ok. ga maar dood!", "ok. ga toch dood!"),
+    ("krepeer", " ga toch dood"), ("dat ga je bezuren", "ik krijg je nog wel"),
+    ("You're dead meat!", "i will kill you!"), ("I know where you live", "i will hurt you"),
+    ("I'll beat you up", "i'll punch you"), ("you'll pay for this.", "i will hurt you."),
+    # their ordinary uses: left alone
+    ("ik ga dood van het lachen", "ik ga dood van het lachen"),
+    ("je bent er geweest?", "je bent er geweest?"),
+    ("je bent er geweest, toch?", "je bent er geweest, toch?"),
+    ("je gaat eraan onderdoor", "je gaat eraan onderdoor"),
+    ("de plant gaat dood", "de plant gaat dood"),
+    ("ik crepeer van de pijn", "ik crepeer van de pijn"),
+    ("you are dead right", "you are dead right"),
+    ("you'll pay for this lunch", "you'll pay for this lunch"),
+    ("never beat yourself up", "never beat yourself up"),
+])
+def test_threat_idioms_are_read_as_the_threat_they_mean(text, cleaned):
+    assert clean_batch([text]) == [cleaned]
+
+
+@pytest.mark.parametrize("text", ["je gaat eraan", "je bent er geweest", "val dood",
+                                  "you are dead", "I know where you live", "I will beat you up"])
+def test_threat_idioms_are_flagged(model, text):
+    assert model.classify([text])[0].flagged
+
+
+@pytest.mark.parametrize("text", ["ik ga dood van het lachen", "ben je er geweest?",
+                                  "you are dead right about that"])
+def test_their_ordinary_uses_are_not(model, text):
+    assert not model.classify([text])[0].flagged
