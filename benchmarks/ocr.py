@@ -70,7 +70,7 @@ def measure(reader, cases, model) -> dict:
     for case in cases:
         start = time.perf_counter()
         text = reader(case.image)
-        score = model.score([text])[0] if text.strip() else 0.0
+        score = model.classify([text], read_in_image=True)[0].score if text.strip() else 0.0
         seconds.append(time.perf_counter() - start)
         recalls.append(recall(case.text, text))
         flags.append((case.harassing, score >= model.threshold))
@@ -177,7 +177,7 @@ def main() -> None:
         for image in images:
             start = time.perf_counter()
             text = read_text(image, dictionary=dictionary).text
-            model.classify([text])
+            model.classify([text], read_in_image=True)
             seconds.append(time.perf_counter() - start)
         print(f"OCR + classification, {label} {size[0]}x{size[1]}: "
               f"median {np.median(seconds):.2f} s, p95 {np.percentile(seconds, 95):.2f} s")

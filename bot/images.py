@@ -25,7 +25,7 @@ OCR_LONG_SIDE = 1600  # larger images are scaled down first: text stays readable
 MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at least ~20 px high
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
-LAST_RESORT = 0.25  # below this after two variants, a third is worth its time
+LAST_RESORT = 0.25  # below this after three variants, a fourth is worth its time
 HASH_DISTANCE = 10  # bits (of 64) two hashes of a textless image may differ: one image
 # (a copy turned by 2 degrees is up to 10 bits away; benchmarks/known_images.py finds no
 # unrelated image closer than 16 bits to a known photo)
@@ -114,21 +114,51 @@ def _scaled(image: Image.Image) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
-    """Meme captions: white or yellow pixels close to a black outline, as black on white.
+STROKE_SHARE = 0.012  # half a caption letter's stroke, at most, as a share of the short side
+MEME_SHARE = 0.004  # outlined text on more of the pixels than this: the image is a meme
 
-    Bright areas of the photo are far from any outline and drop out. Returns the mask and
-    the share of pixels that look like outlined text (0 for a screenshot).
-    """
+
+def _mask(text: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.where(text, 0, 255).astype(np.uint8))
+
+
+def _outlined(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """(outlined text, light) pixels: white or yellow pixels close to a black outline."""
     from scipy import ndimage
 
     rgb = np.asarray(image, dtype=np.int16)
     low, high = rgb.min(axis=2), rgb.max(axis=2)
     light = (low > 185) | ((rgb[..., 0] > 170) & (rgb[..., 1] > 170) & (rgb[..., 2] < 110))
     reach = max(5, int(min(image.size) * 0.012) | 1)
-    near_outline = ndimage.maximum_filter(high < 80, size=reach)
-    text = light & near_outline
-    return Image.fromarray(np.where(text, 0, 255).astype(np.uint8)), float(text.mean())
+    return light & ndimage.maximum_filter(high < 80, size=reach), light
+
+
+def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
+    """Meme captions: white or yellow pixels close to a black outline, as black on white.
+
+    Bright areas of the photo are far from any outline and drop out. Returns the mask and
+    the share of pixels that look like outlined text (0 for a screenshot).
+    """
+    text, _ = _outlined(image)
+    return _mask(text), float(text.mean())
+
+
+def filled_letters(text: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Thick letters come out of :func:`outline_text_mask` hollow (their middle is further
+    from the outline than its reach): this fills what the rim of a letter encloses when it
+    is light and no wider than a stroke. A bright object's rim encloses far more and stays
+    hollow."""
+    from scipy import ndimage
+
+    holes = ndimage.binary_fill_holes(text) & ~text
+    labels, count = ndimage.label(holes)
+    if not count:
+        return text
+    index = np.arange(1, count + 1)
+    half_width = ndimage.maximum(ndimage.distance_transform_edt(holes), labels, index)
+    bright = ndimage.mean(light, labels, index)
+    keep = (half_width <= STROKE_SHARE * min(text.shape)) & (bright >= 0.8)
+    return text | (np.concatenate([[False], keep])[labels] & light)
 
 
 def light_page(gray: np.ndarray) -> bool:
@@ -163,22 +193,26 @@ def _variants(image: Image.Image) -> list[Variant]:
     text next to a photo: a page is read with automatic layout (3), a caption bar as a
     block (6).
     """
-    mask, share = outline_text_mask(image)
     gray = ImageOps.grayscale(image)
     pixels = np.asarray(gray)
     cut = otsu_threshold(pixels)
+    outlined, light = _outlined(image)
+    mask, share = _mask(outlined), float(outlined.mean())
     if light_page(pixels):
         return [("page", [(gray, 3)]), ("outline", [(mask, 11)]),
                 ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
     bar = caption_bar_height(pixels)
     if bar:
+        if share > MEME_SHARE:
+            mask = _mask(filled_letters(outlined, light))
         below = mask.crop((0, bar, mask.width, mask.height))
         parts = [(gray.crop((0, 0, gray.width, bar)), 6)]
-        if (np.asarray(below) == 0).mean() > 0.004:  # a meme with a caption bar added
+        if (np.asarray(below) == 0).mean() > MEME_SHARE:  # a meme with a caption bar added
             parts.append((below, 11))
         return [("bar", parts), ("outline", [(mask, 11)]), ("gray", [(gray, 11)])]
-    if share > 0.004:
-        return [("outline", [(mask, 11)]), ("gray", [(gray, 11)]),
+    if share > MEME_SHARE:  # the letters hollow, then filled: each reads some memes better
+        filled = _mask(filled_letters(outlined, light))
+        return [("outline", [(mask, 11)]), ("filled", [(filled, 11)]), ("gray", [(gray, 11)]),
                 ("inverted", [(ImageOps.invert(gray), 11)])]
     if pixels.mean() < 110:  # dark mode: light text, made black on white
         cut = max(cut, 128)  # text is far brighter than both background and bubbles
@@ -222,6 +256,15 @@ def _clean(word: str) -> str:
     return word.strip(".,!?:;\"'()[]|{}<>-_=~*\u201c\u201d\u2018\u2019").lower()
 
 
+#: The two-letter words of English and Dutch chat. Others in the model's vocabulary (ee,
+#: cd, se) are what photo texture reads as, and do not make a reading plausible.
+TWO_LETTER_WORDS = frozenset({
+    "am", "an", "as", "at", "be", "by", "do", "go", "he", "hi", "if", "in", "is", "it", "me",
+    "my", "no", "of", "oh", "ok", "on", "or", "so", "to", "up", "us", "we", "ya", "yo", "al",
+    "da", "de", "en", "er", "ga", "ik", "je", "ja", "na", "nu", "om", "op", "te", "tv", "wc",
+    "ze", "zo"})
+
+
 def plausibility(words: list[str], confidence: float, dictionary) -> float:
     """Confidence times the share of words that are real words, times how many there are
     (up to four): two names read off a screenshot's header are not yet a reading."""
@@ -229,7 +272,8 @@ def plausibility(words: list[str], confidence: float, dictionary) -> float:
     real = [w for w in real if len(w) >= 2 and w.isalpha()]
     if not real:
         return 0.0
-    known = sum(w in dictionary for w in real) / len(real)
+    known = sum(w in dictionary and (len(w) > 2 or w in TWO_LETTER_WORDS)
+                for w in real) / len(real)
     return confidence * known * min(1.0, len(real) / 4)
 
 
@@ -243,7 +287,7 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     best = Reading("", 0.0, "none", 0.0)
     for tried, (name, parts) in enumerate(_variants(image)):
         left = timeout - (time.monotonic() - start)
-        if left <= 0.5 or (tried == 2 and best.plausibility >= LAST_RESORT):
+        if left <= 0.5 or (tried >= 3 and best.plausibility >= LAST_RESORT):
             break
         try:
             words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
@@ -505,8 +549,13 @@ def judge(data: bytes, *, model, dictionary: set[str],
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
     match = closest_match(image_hashes(image), text_words(reading.text, dictionary), known)
-    texts = [t for t in (classifiable_text(reading), *extra_texts) if t and t.strip()]
-    best = max(model.classify(texts) if texts else [], key=lambda r: r.score, default=None)
+    read = classifiable_text(reading)
+    # The words read in the image are judged at the images' operating point; the message,
+    # alt text and title that came with it are the sender's own words, judged as messages.
+    results = model.classify([read], read_in_image=True) if read.strip() else []
+    said = [t for t in extra_texts if t and t.strip()]
+    results += model.classify(said) if said else []
+    best = max(results, key=lambda r: r.score, default=None)
     return {"score": round(best.score, 4) if best else 0.0,
             "flagged": bool(match) or bool(best and best.flagged),
             "categories": best.categories if best else {},

@@ -180,6 +180,11 @@ class HavenModel:
         #: operating point differs from :attr:`threshold` (see ``train.language_offsets``).
         self.language_offsets = {lang: float(v) for lang, v in
                                  card.get("language_offsets", {}).items()}
+        #: Log-odds, per language, that bring text read in an image (a meme, a screenshot)
+        #: to the images' operating point (``train.IMAGE_FLAG_RATE``); they take the place
+        #: of :attr:`language_offsets` for such text.
+        self.image_offsets = {lang: float(v) for lang, v in
+                              card.get("image_offsets", {}).items()}
 
     def _run(self, texts: list[str], details: bool):
         # Same arithmetic as pipeline.predict_proba, without building the sparse matrix;
@@ -239,9 +244,16 @@ class HavenModel:
         """Harassment probability in [0, 1] per message."""
         return self._run(list(texts), details=False)[0].tolist()
 
-    def classify(self, texts: list[str]) -> list[Result]:
-        """Score, flag, category scores and language per message."""
+    def classify(self, texts: list[str], *, read_in_image: bool = False) -> list[Result]:
+        """Score, flag, category scores and language per message; ``read_in_image``: the
+        texts were read in images, judged at the images' operating point."""
         harassment, categories, languages = self._run(list(texts), details=True)
+        if read_in_image and self.image_offsets:
+            extra = np.array([max(0.0, self.image_offsets.get(lang, 0.0)
+                                  - self.language_offsets.get(lang, 0.0)) for lang in languages])
+            judged = (harassment > 0.0) & (extra > 0.0)
+            harassment[judged] = 1.0 / (1.0 + np.exp(-(
+                np.log(harassment[judged] / (1.0 - harassment[judged])) + extra[judged])))
         return [
             Result(round(float(p), 4), bool(p >= self.threshold),
                    {c: round(float(v), 4) for c, v in zip(CATEGORIES, cats, strict=True)},

@@ -45,6 +45,11 @@ BENIGN_CHAT_SOURCES = ("real_chat_en", "stanford_politeness_requests",
 #: may be flagged at most this often (issue 12: <= 30 in 1,000 everyday Dutch sentences,
 #: some of them real insults), so Dutch insults are not held to the English budget.
 DUTCH_SOURCES, DUTCH_FLAG_RATE = ("real_chat_nl",), 10 / 1000
+#: Text read in an image has an operating point of its own: a meme or screenshot is posted
+#: far less often than a message, and the issue's bar for images is at most 5 % of benign
+#: images flagged. Chosen on the same benign English chat as the threshold (cross-fitted,
+#: 95 % bound): at most this share flagged.
+IMAGE_FLAG_RATE = 10 / 1000
 
 
 def is_validation(group: str, seed: int = SEED) -> bool:
@@ -89,6 +94,30 @@ def _benign(examples: list[Example], sources: tuple[str, ...]) -> np.ndarray:
                      for e in examples])
 
 
+def _offset(threshold: float, own: float) -> float:
+    """The log-odds that bring a score at ``own`` to ``threshold`` (never stricter)."""
+    own = min(max(own, 1e-4), threshold)
+    return round(float(np.log(threshold / (1 - threshold)) - np.log(own / (1 - own))), 4)
+
+
+def image_operating_point(examples: list[Example], oof: np.ndarray, threshold: float,
+                          offsets: dict[str, float],
+                          progress: Callable[[str], None] = print) -> dict[str, float]:
+    """Per language, the log-odds offset for text read in images (see IMAGE_FLAG_RATE),
+    never below the language's own offset for messages."""
+    out = {}
+    for lang, sources in (("en", BENIGN_CHAT_SOURCES), ("nl", DUTCH_SOURCES)):
+        benign = _benign(examples, sources)
+        if not benign.any():
+            continue
+        own = workplace_threshold(oof[benign], IMAGE_FLAG_RATE)
+        out[lang] = max(_offset(threshold, own), offsets.get(lang, 0.0))
+        progress(f"  {lang} image threshold {min(own, threshold):.4f} "
+                 f"({int((oof[benign] >= own).sum())} of {int(benign.sum())} benign "
+                 f"messages): log-odds offset {out[lang]}")
+    return out
+
+
 def operating_point(examples: list[Example], oof: np.ndarray,
                     progress: Callable[[str], None] = print) -> tuple[float, dict[str, float]]:
     """The threshold (on benign English text) and the log-odds offset that gives Dutch
@@ -102,8 +131,8 @@ def operating_point(examples: list[Example], oof: np.ndarray,
         return threshold, {}
     own = workplace_threshold(oof[dutch], DUTCH_FLAG_RATE)
     # Never stricter for Dutch than for English: only a lower Dutch threshold is used.
+    offset = _offset(threshold, own)
     own = min(max(own, 1e-4), threshold)
-    offset = round(float(np.log(threshold / (1 - threshold)) - np.log(own / (1 - own))), 4)
     progress(f"  Dutch threshold {own:.4f} ({int((oof[dutch] >= own).sum())} of "
              f"{int(dutch.sum())} benign Dutch sentences flagged): log-odds offset {offset}")
     return threshold, {"nl": offset}
@@ -342,6 +371,8 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
     progress("choosing the threshold on cross-fitted benign real chat (train split) ...")
     model.threshold, offsets = operating_point(train_set, oof, progress)
     model.language_offsets = offsets
+    model.image_offsets = image_operating_point(train_set, oof, model.threshold, offsets,
+                                                progress)
     cross_fitted = cross_fitted_report(train_set, oof, model.threshold, offsets)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifact = out_dir / f"{name}.joblib"
@@ -354,6 +385,7 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
         "artifact_sha256": sha256_file(artifact),
         "threshold": model.threshold,
         "language_offsets": model.language_offsets,
+        "image_offsets": model.image_offsets,
         "seed": SEED,
         "params": PARAMS,
         "source_weights": SOURCE_WEIGHTS,
@@ -371,6 +403,8 @@ def train(out_dir: Path, data_dir: Path | None = None, name: str = DEFAULT_MODEL
                          + " (train split), 95 % upper bound",
             "dutch_flag_rate": DUTCH_FLAG_RATE,
             "dutch_chosen_on": ", ".join(DUTCH_SOURCES) + " (train split), 95 % upper bound",
+            "image_flag_rate": IMAGE_FLAG_RATE,
+            "image_chosen_on": "per language, the same benign text, at the image flag rate",
         },
         "versions": _versions(),
         "training_data": file_hashes(data_dir),

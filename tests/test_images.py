@@ -81,6 +81,34 @@ def test_text_is_read_from_memes_and_screenshots(dictionary, make, text):
     assert recall(text, reading.text) >= 0.8, reading
 
 
+def test_thick_outlined_letters_are_filled_and_bright_objects_are_not():
+    """A caption letter wider than the outline's reach comes out of the mask hollow; its
+    middle is filled. A bright coin on a dark photo has a rim the same way and stays
+    hollow: filling it would bury the caption in blobs."""
+    from PIL import ImageDraw
+
+    from bot.images import _outlined, filled_letters
+
+    image = Image.new("RGB", (1600, 900), (90, 90, 90))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((1100, 400, 1400, 700), fill="white", outline="black", width=6)  # a coin
+    draw.rectangle((200, 100, 240, 300), fill="white", outline="black", width=6)  # an I, 40 px
+    text, light = _outlined(image)
+    filled = filled_letters(text, light)
+    assert not text[200, 220] and filled[200, 220]  # the stroke's middle: filled
+    assert not text[550, 1250] and not filled[550, 1250]  # the coin's middle: left alone
+    assert filled[text].all()  # nothing the mask had is lost
+
+
+def test_photo_texture_read_as_short_words_is_not_a_plausible_reading(dictionary):
+    from bot.images import plausibility
+
+    texture = plausibility(["O", "ee", "a", "CD", "sees", "@@co@@", "ES", "Se"], 0.6, dictionary)
+    caption = plausibility(["HOU", "JE", "BEK", "TRUT-"], 0.79, dictionary)
+    chat = plausibility(["ok", "we", "go", "to", "the", "pub"], 0.9, dictionary)
+    assert texture < 0.25 < caption and chat > 0.55
+
+
 @pytest.mark.needs("tesseract")
 def test_word_recall_and_verdicts_over_a_varied_set(model, dictionary):
     cases = samples(24, seed=3)
@@ -97,6 +125,23 @@ def test_word_recall_and_verdicts_over_a_varied_set(model, dictionary):
     if np.mean(harassing) < 0.8:
         pytest.xfail("issue 12: at the workplace threshold the text model misses identity "
                      f"hate read from images ({np.mean(harassing):.0%} of 12 flagged)")
+
+
+@pytest.mark.needs("tesseract")
+def test_words_in_an_image_are_judged_at_the_images_operating_point(model, dictionary):
+    """A meme saying "send me nudes tonight" is flagged; the same words as the alt text of
+    a photo are the sender's own message and are judged as one (under the chat threshold)."""
+    from tests.imagegen import photo
+
+    text = "send me nudes tonight"
+    assert not model.classify([text])[0].flagged
+    as_meme = judge(png(meme(text, background="coffee")), model=model,
+                    dictionary=dictionary, known=[])
+    assert as_meme["flagged"] and as_meme["ocr_text"].lower().split()[-1] == "tonight"
+    as_alt_text = judge(png(photo("chelsea", (640, 480))), model=model, dictionary=dictionary,
+                        known=[], extra_texts=[text])
+    assert not as_alt_text["flagged"]
+    assert as_alt_text["score"] == model.classify([text])[0].score
 
 
 def test_an_image_without_text_is_not_flagged(model, dictionary):

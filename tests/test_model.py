@@ -84,6 +84,31 @@ def test_dutch_has_its_own_operating_point(model):
     assert shifted[1] == pytest.approx(unshifted[1])
 
 
+def test_text_read_in_an_image_has_the_images_operating_point(model):
+    """Words read in a meme or screenshot are judged at the images' operating point (the
+    card's image offset for their language, in place of the language's own), on the same
+    scale as a message's score; never more leniently than as a message, and what was not
+    judged (nothing left to read) stays at 0."""
+    texts = ["send me nudes tonight", "you should just quit already",
+             "when the build finally passes", "this bug is killing me", "`make test`",
+             "dat was ziek goed", "die deadline maakt me kapot"]
+    assert model.card["operating_point"]["image_flag_rate"] <= 0.05
+    offset = model.card["image_offsets"]["en"] - model.card["language_offsets"].get("en", 0)
+    assert offset > 0
+    # Dutch messages already have an operating point of 1 in 100 benign sentences
+    assert model.card["image_offsets"]["nl"] == model.card["language_offsets"]["nl"]
+    as_message = model.classify(texts)
+    in_image = model.classify(texts, read_in_image=True)
+    english = np.array([r.score for r in as_message[:4]])
+    assert [r.score for r in in_image[:4]] == pytest.approx(
+        1 / (1 + np.exp(-(np.log(english / (1 - english)) + offset))), abs=1e-4)
+    assert [r.score for r in in_image[5:]] == [r.score for r in as_message[5:]]
+    assert [r.categories for r in in_image] == [r.categories for r in as_message]
+    assert [r.flagged for r in as_message[:2]] == [False, False]  # under the chat threshold
+    assert [r.flagged for r in in_image] == [True, True, False, False, False, False, False]
+    assert in_image[4].score == 0.0
+
+
 def test_batch_and_single_calls_agree(model):
     texts = ["you are an idiot", "great demo", "ik maak je kapot", "kill the process"]
     batch = model.score(texts)
