@@ -25,7 +25,7 @@ OCR_LONG_SIDE = 1600  # larger images are scaled down first: text stays readable
 MIN_SHORT_SIDE = 600  # small images are scaled up: Tesseract wants text at least ~20 px high
 LANGUAGES = "eng+nld"
 GOOD_ENOUGH = 0.55  # a reading this plausible is kept without trying other variants
-LAST_RESORT = 0.25  # below this after three variants, a fourth is worth its time
+LAST_RESORT = 0.25  # below this before the last of three or more variants, it is tried
 HASH_DISTANCE = 10  # bits (of 64) two hashes of a textless image may differ: one image
 # (a copy turned by 2 degrees is up to 10 bits away; benchmarks/known_images.py finds no
 # unrelated image closer than 16 bits to a known photo)
@@ -285,9 +285,11 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     start = time.monotonic()
     image = _scaled(_trim_border(image))  # a frame around a re-shared image hides its layout
     best = Reading("", 0.0, "none", 0.0)
-    for tried, (name, parts) in enumerate(_variants(image)):
+    variants = _variants(image)
+    for tried, (name, parts) in enumerate(variants):
         left = timeout - (time.monotonic() - start)
-        if left <= 0.5 or (tried >= 3 and best.plausibility >= LAST_RESORT):
+        last = tried >= 2 and tried == len(variants) - 1  # the last variant: a last resort
+        if left <= 0.5 or (last and best.plausibility >= LAST_RESORT):
             break
         try:
             words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
