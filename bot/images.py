@@ -123,7 +123,9 @@ def _mask(text: np.ndarray) -> Image.Image:
 
 
 def _outlined(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """(outlined text, light) pixels: white or yellow pixels close to a black outline."""
+    """Meme captions: (outlined text, light) pixels. Text is white or yellow pixels close to
+    a black outline; bright areas of the photo are far from any outline and drop out (a
+    screenshot has next to none)."""
     from scipy import ndimage
 
     rgb = np.asarray(image, dtype=np.int16)
@@ -133,18 +135,8 @@ def _outlined(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     return light & ndimage.maximum_filter(high < 80, size=reach), light
 
 
-def outline_text_mask(image: Image.Image) -> tuple[Image.Image, float]:
-    """Meme captions: white or yellow pixels close to a black outline, as black on white.
-
-    Bright areas of the photo are far from any outline and drop out. Returns the mask and
-    the share of pixels that look like outlined text (0 for a screenshot).
-    """
-    text, _ = _outlined(image)
-    return _mask(text), float(text.mean())
-
-
 def filled_letters(text: np.ndarray, light: np.ndarray) -> np.ndarray:
-    """Thick letters come out of :func:`outline_text_mask` hollow (their middle is further
+    """Thick letters come out of :func:`_outlined` hollow (their middle is further
     from the outline than its reach): this fills what the rim of a letter encloses when it
     is light and no wider than a stroke. A bright object's rim encloses far more and stays
     hollow."""
