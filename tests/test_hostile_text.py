@@ -149,5 +149,9 @@ def test_negation_or_reported_speech_is_not_cut_off_by_a_window(model, sentence)
 
 
 def test_windowed_and_whole_scores_agree_for_short_messages(model):
+    # A batch and single messages agree to rounding: the sentence encoder's matrix products
+    # take other BLAS kernels for other batch sizes (CI once saw 0.99901071 and 0.99901063).
     texts = ["you are an idiot", "great demo", "ik maak je kapot", "kill the process", ""]
-    assert model.score(texts) == [model.score([t])[0] for t in texts]
+    assert model.score(texts) == pytest.approx([model.score([t])[0] for t in texts], abs=1e-6)
+    assert [r.flagged for r in model.classify(texts)] == \
+        [model.classify([t])[0].flagged for t in texts] == [True, False, True, False, False]
