@@ -116,6 +116,7 @@ def _scaled(image: Image.Image) -> Image.Image:
 
 STROKE_SHARE = 0.012  # half a caption letter's stroke, at most, as a share of the short side
 MEME_SHARE = 0.004  # outlined text on more of the pixels than this: the image is a meme
+BAR_MARGIN = 16  # px of white around a caption bar: Tesseract misreads text at the edge
 
 
 def _mask(text: np.ndarray) -> Image.Image:
@@ -165,11 +166,17 @@ def caption_bar_height(gray: np.ndarray) -> int:
     """Rows of the light caption bar above a photo (a "twitter meme"), or 0: the top rows
     are uniform and light, and the tallest band (the photo) starts below them."""
     top = gray[:max(2, gray.shape[0] // 50)]
-    if not (top.mean() > 200 and top.std() < QUIET_ROW):
-        return 0
     bands = row_bands(gray)
     tallest = max(bands, key=lambda band: band[1] - band[0], default=(0, 0))
-    return tallest[0]
+    if top.mean() > 200 and top.std() < QUIET_ROW:
+        return tallest[0]
+    # a frame of the bar's colour, trimmed away, leaves the caption at the very top: the
+    # rows above the photo are then light but for the letters
+    above = gray[:tallest[0]]
+    if len(above) >= 0.04 * len(gray) and np.median(above) > 200 \
+            and (above > 200).mean() > 0.75:
+        return tallest[0]
+    return 0
 
 
 Variant = tuple[str, list[tuple[Image.Image, int]]]  # a name; parts and their page modes
@@ -198,7 +205,7 @@ def _variants(image: Image.Image) -> list[Variant]:
         if share > MEME_SHARE:
             mask = _mask(filled_letters(outlined, light))
         below = mask.crop((0, bar, mask.width, mask.height))
-        parts = [(gray.crop((0, 0, gray.width, bar)), 6)]
+        parts = [(ImageOps.expand(gray.crop((0, 0, gray.width, bar)), BAR_MARGIN, 255), 6)]
         if (np.asarray(below) == 0).mean() > MEME_SHARE:  # a meme with a caption bar added
             parts.append((below, 11))
         return [("bar", parts), ("outline", [(mask, 11)]), ("gray", [(gray, 11)])]

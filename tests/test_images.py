@@ -81,6 +81,20 @@ def test_text_is_read_from_memes_and_screenshots(dictionary, make, text):
     assert recall(text, reading.text) >= 0.8, reading
 
 
+@pytest.mark.needs("tesseract")
+@pytest.mark.parametrize("frame", ["white", "black"])
+def test_a_caption_bar_in_a_frame_is_read_as_a_caption_bar(dictionary, frame):
+    """A white frame merges with the bar and is trimmed with it, which leaves the caption at
+    the very top of the image; a black frame is trimmed down to the bar. Both were read as
+    a meme (no words) before the bar was found under its letters and given a margin."""
+    from PIL import ImageOps
+
+    text = "you should just quit already"
+    framed = ImageOps.expand(caption_bar(text, background="rocket", size=(800, 800)), 40, frame)
+    reading = read_text(framed, dictionary=dictionary)
+    assert reading.variant == "bar" and recall(text, reading.text) == 1.0, reading
+
+
 def test_thick_outlined_letters_are_filled_and_bright_objects_are_not():
     """A caption letter wider than the outline's reach comes out of the mask hollow; its
     middle is filled. A bright coin on a dark photo has a rim the same way and stays
