@@ -5,8 +5,9 @@ tests/imagegen.py from scikit-image's sample photos), then tries every copy in
 tests.imagegen.TRANSFORMS (re-encoded, resized, cropped, bordered, a caption bar added,
 rotated, a screenshot of it) and a varied benign set (other crops of the same photos, the
 same meme photo with another caption, the same caption on another photo, screenshots,
-gradients, faces). The previous method (pHash of the whole and of the centre) and the
-current one run side by side on the same OCR readings. One core.
+gradients, faces, the bare photo of a registered meme, and another caption on a registered
+photo cropped through like a copy). The previous method (pHash of the whole and of the
+centre) and the current one run side by side on the same OCR readings. One core.
 
 Run: ``python benchmarks/known_images.py [--images N] [--benign N]``.
 """
@@ -40,8 +41,9 @@ from bot.images import (  # noqa: E402
     dictionary_for,
     fingerprint,
     hash_distance,
-    image_hashes,
+    image_regions,
     read_text,
+    text_boxes,
     text_words,
 )
 from classifier import load_model  # noqa: E402
@@ -128,10 +130,12 @@ def benign(n: int, known: list[Known]) -> list[tuple[str, bytes]]:
     faces = skimage.data.lfw_subset()
     photos = PHOTOS + EXTRA_PHOTOS
     memes = [k for k in known if k.kind == "meme"]
+    captioned = [k for k in known if k.kind in ("meme", "caption")]
     out = []
     for j in range(n):
         kind = ("other crop", "same photo, other caption", "same caption, other photo",
-                "screenshot", "caption meme", "gradient", "face", "photo")[j % 8]
+                "screenshot", "caption meme", "gradient", "face", "photo", "bare meme photo",
+                "other caption, cut through")[j % 10]
         size = rng.choice([(900, 600), (800, 800), (1280, 720), (640, 480)])
         if kind == "other crop":  # at most half of each side of a photo, some registered
             base = photo(rng.choice(photos), (1200, 1200))
@@ -159,6 +163,21 @@ def benign(n: int, known: list[Known]) -> list[tuple[str, bytes]]:
             image = caption_bar(rng.choice(texts), background=rng.choice(PHOTOS[1::2]
                                                                         + EXTRA_PHOTOS),
                                 size=size)
+        elif kind == "bare meme photo":  # the photo of a registered meme, without its caption
+            original = memes[j // 10 % len(memes)]
+            image = photo(original.background, original.image.size)
+        elif kind == "other caption, cut through":  # as a cropped copy, but not the caption
+            original = captioned[j // 10 % len(captioned)]
+            text = rng.choice(texts)
+            if original.kind == "meme":
+                words = text.split()
+                image = meme(" ".join(words[:len(words) // 2]),
+                             " ".join(words[len(words) // 2:]),
+                             background=original.background, size=original.image.size)
+            else:
+                image = caption_bar(text, background=original.background,
+                                    size=original.image.size)
+            image = decode(transformed(image, rng.choice(["crop-5", "crop-10"]), rng))
         elif kind == "gradient":
             image = gradient(rng, size)
         elif kind == "face":
@@ -219,14 +238,36 @@ def before_register(data: bytes, dictionary: set[str]) -> tuple[list[str], set[s
                                             dictionary)
 
 
-def after_register(data: bytes, dictionary: set[str]) -> tuple[list[str], set[str]]:
-    """What Haven keeps now (bot.images.fingerprint)."""
+def after_register(data: bytes, dictionary: set[str]) -> tuple:
+    """What Haven keeps now (bot.images.fingerprint): hashes, words and their layout."""
     print_ = fingerprint(data, dictionary)
-    return print_.hashes, print_.words
+    return print_.hashes, print_.words, print_.layout
 
 
-METHODS = {"before": (before_register, before_hashes, before_match),
-           "after": (after_register, image_hashes, closest_match)}
+def after_match(image: Image.Image, words: set[str], known) -> tuple[int, int] | None:
+    """Haven's matching now (as bot.images.judge does it)."""
+    regions = image_regions(image)
+    return closest_match([h for h, _ in regions], words, known,
+                         regions=[box for _, box in regions], boxes=lambda: text_boxes(image))
+
+
+METHODS = {"before": (before_register,
+                      lambda image, words, known: before_match(before_hashes(image), words,
+                                                               known)),
+           "after": (after_register, after_match)}
+
+
+def text_cut_away(layout, how: str) -> bool:
+    """Whether a crop leaves none of a known image's words (not even a quarter of a word's
+    height or half its width): its caption is gone, not merely cut through."""
+    if not layout or not how.startswith("crop-") or how.startswith("crop-side-"):
+        return False
+    cut = int(how.split("-")[1]) / 100
+    for _, (a, b, c, d) in layout:
+        if min(d, 1 - cut) - max(b, cut) >= 0.25 * (d - b) and \
+                min(c, 1 - cut) - max(a, cut) >= 0.5 * (c - a):
+            return False
+    return True
 
 
 def judged(data: bytes, dictionary: set[str], known_by: dict) -> dict:
@@ -235,9 +276,9 @@ def judged(data: bytes, dictionary: set[str], known_by: dict) -> dict:
     image = decode(data)
     words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
     out = {"ocr": time.perf_counter() - start}
-    for name, (_, hashes_of, match) in METHODS.items():
+    for name, (_, match) in METHODS.items():
         start = time.perf_counter()
-        found = match(hashes_of(image), words, known_by[name])
+        found = match(image, words, known_by[name])
         out[name] = found[0] if found else None
         out[f"{name} seconds"] = time.perf_counter() - start
     return out
@@ -253,7 +294,7 @@ def main() -> None:
     dictionary = dictionary_for(load_model())
     known = registered(args.images)
     known_by, register_seconds = {}, {}
-    for name, (register, _, _) in METHODS.items():
+    for name, (register, _) in METHODS.items():
         rows, start = [], time.perf_counter()
         for i, entry in enumerate(known):
             rows.append((i, *register(png(entry.image), dictionary)))
@@ -280,6 +321,14 @@ def main() -> None:
             f"{sum(r[n] == i for i, r in mine) / len(mine):>10.1%}" for n in names))
     wrong = {n: sum(r[n] is not None and r[n] != i for i, _, r in tried) for n in names}
     print(f"{'copy taken for another':32}" + "".join(f"{wrong[n]:>10}" for n in names))
+    # a crop that takes a text image's every word with it leaves the bare photo: nothing
+    # says it was the offensive image, and a bare photo must not match
+    layouts = {i: layout for i, _, _, layout in known_by["after"]}
+    gone = [(i, r) for i, how, r in tried if known[i].text and text_cut_away(layouts[i], how)]
+    print(f"{'copies with their text cut away':32}{len(gone):>10}")
+    print(f"{'  all other copies':32}" + "".join(
+        f"{sum(r[n] == i for i, h, r in tried if not (known[i].text and text_cut_away(layouts[i], h))) / (len(tried) - len(gone)):>10.1%}"  # noqa: E501
+        for n in names))
     print(f"\n{'false matches':32}" + "".join(f"{n:>10}" for n in names))
     for kind in dict.fromkeys(k for k, _ in others):
         rows = [r for k, r in others if k == kind]

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.files import fetch_image, is_image_entry
 from bot.i18n import LANGUAGES, Texts
-from bot.images import ImageRejected, fingerprint
+from bot.images import ImageRejected, encode_layout, fingerprint
 from bot.notify import SlackGateway
 from bot.storage import queries as q
 from bot.storage.db import session_scope
@@ -441,7 +441,8 @@ class AdminWork:
                 continue
             with session_scope(self.engine) as session:
                 q.add_known_image(session, team_id=team_id, hashes=print_.hashes,
-                                  words=print_.words, label=shared.name, added_by=user_id)
+                                  words=print_.words, label=shared.name, added_by=user_id,
+                                  layout=encode_layout(print_.layout))
                 q.note_admin(session, team_id=team_id, user_id=user_id)
                 q.record_example(session, vault=self.vault, team_id=team_id, source="admin",
                                  label="harassing", language="", categories="",

@@ -214,7 +214,7 @@ def classify_images(args: argparse.Namespace) -> int:
 
 def cmd_images(args: argparse.Namespace) -> int:
     """Manage known offensive images."""
-    from bot.images import ImageRejected, fingerprint
+    from bot.images import ImageRejected, encode_layout, fingerprint
     from bot.storage import queries as q
     from bot.storage.db import session_scope
 
@@ -245,7 +245,7 @@ def cmd_images(args: argparse.Namespace) -> int:
                 continue
             row = q.add_known_image(session, team_id="", hashes=print_.hashes,
                                     words=print_.words, label=args.label or path.name,
-                                    added_by="cli")
+                                    added_by="cli", layout=encode_layout(print_.layout))
             print(f"added {row.id}\t{path}")
     return status
 

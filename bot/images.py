@@ -8,9 +8,11 @@ that are real English or Dutch words.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +102,9 @@ class Reading:
     plausibility: float
     variant: str
     seconds: float
+    #: where each word was read: (word, left, top, right, bottom), as shares of the image's
+    #: width and height once its border is trimmed (the frame its hashes are taken in)
+    boxes: tuple[tuple[str, float, float, float, float], ...] = ()
 
 
 def _scaled(image: Image.Image) -> Image.Image:
@@ -179,7 +184,9 @@ def caption_bar_height(gray: np.ndarray) -> int:
     return 0
 
 
-Variant = tuple[str, list[tuple[Image.Image, int]]]  # a name; parts and their page modes
+#: A name, and its parts: each an image to read, its page mode and where it lies in the
+#: image (the offset of its top left corner, in pixels)
+Variant = tuple[str, list[tuple[Image.Image, int, tuple[int, int]]]]
 
 
 def _variants(image: Image.Image) -> list[Variant]:
@@ -198,27 +205,29 @@ def _variants(image: Image.Image) -> list[Variant]:
     outlined, light = _outlined(image)
     mask, share = _mask(outlined), float(outlined.mean())
     if light_page(pixels):
-        return [("page", [(gray, 3)]), ("outline", [(mask, 11)]),
-                ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
+        return [("page", [(gray, 3, (0, 0))]), ("outline", [(mask, 11, (0, 0))]),
+                ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11, (0, 0))])]
     bar = caption_bar_height(pixels)
     if bar:
         if share > MEME_SHARE:
             mask = _mask(filled_letters(outlined, light))
         below = mask.crop((0, bar, mask.width, mask.height))
-        parts = [(ImageOps.expand(gray.crop((0, 0, gray.width, bar)), BAR_MARGIN, 255), 6)]
+        parts = [(ImageOps.expand(gray.crop((0, 0, gray.width, bar)), BAR_MARGIN, 255), 6,
+                  (-BAR_MARGIN, -BAR_MARGIN))]
         if (np.asarray(below) == 0).mean() > MEME_SHARE:  # a meme with a caption bar added
-            parts.append((below, 11))
-        return [("bar", parts), ("outline", [(mask, 11)]), ("gray", [(gray, 11)])]
+            parts.append((below, 11, (0, bar)))
+        return [("bar", parts), ("outline", [(mask, 11, (0, 0))]), ("gray", [(gray, 11, (0, 0))])]
     if share > MEME_SHARE:  # the letters hollow, then filled: each reads some memes better
         filled = _mask(filled_letters(outlined, light))
-        return [("outline", [(mask, 11)]), ("filled", [(filled, 11)]), ("gray", [(gray, 11)]),
-                ("inverted", [(ImageOps.invert(gray), 11)])]
+        return [("outline", [(mask, 11, (0, 0))]), ("filled", [(filled, 11, (0, 0))]),
+                ("gray", [(gray, 11, (0, 0))]), ("inverted", [(ImageOps.invert(gray), 11, (0, 0))])]
     if pixels.mean() < 110:  # dark mode: light text, made black on white
         cut = max(cut, 128)  # text is far brighter than both background and bubbles
-        return [("dark-binary", [(gray.point(lambda v: 0 if v > cut else 255), 11)]),
-                ("inverted", [(ImageOps.invert(gray), 11)]), ("outline", [(mask, 11)])]
-    return [("gray", [(gray, 11)]), ("outline", [(mask, 11)]),
-            ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11)])]
+        return [("dark-binary", [(gray.point(lambda v: 0 if v > cut else 255), 11, (0, 0))]),
+                ("inverted", [(ImageOps.invert(gray), 11, (0, 0))]),
+                ("outline", [(mask, 11, (0, 0))])]
+    return [("gray", [(gray, 11, (0, 0))]), ("outline", [(mask, 11, (0, 0))]),
+            ("binary", [(gray.point(lambda v: 0 if v < cut else 255), 11, (0, 0))])]
 
 
 def otsu_threshold(gray: np.ndarray) -> int:
@@ -235,20 +244,28 @@ def otsu_threshold(gray: np.ndarray) -> int:
 MIN_WORD_CONFIDENCE = 45  # Tesseract's per-word confidence (0-100): below it, mostly noise
 
 
-def _words_and_confidence(image: Image.Image, timeout: float, psm: int) -> tuple[list[str], float]:
-    """Words Tesseract is reasonably sure of (photo texture reads as low-confidence junk),
-    and their mean confidence (0-1)."""
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def _words_and_confidence(image: Image.Image, timeout: float, psm: int,
+                          least: float = MIN_WORD_CONFIDENCE
+                          ) -> tuple[list[str], float, list[Box]]:
+    """Words Tesseract is at least ``least`` sure of (photo texture reads as low-confidence
+    junk), their mean confidence (0-1) and their boxes (pixels)."""
     import pytesseract
 
     data = pytesseract.image_to_data(image, lang=LANGUAGES, config=f"--psm {psm}",
                                      timeout=timeout, output_type=pytesseract.Output.DICT)
-    words, confidences = [], []
-    for word, conf in zip(data["text"], data["conf"], strict=True):
+    words, confidences, boxes = [], [], []
+    for word, conf, left, top, width, height in zip(
+            data["text"], data["conf"], data["left"], data["top"], data["width"],
+            data["height"], strict=True):
         word = word.strip()
-        if word and float(conf) >= MIN_WORD_CONFIDENCE and any(c.isalnum() for c in word):
+        if word and float(conf) >= least and any(c.isalnum() for c in word):
             words.append(word)
             confidences.append(float(conf))
-    return words, (float(np.mean(confidences)) / 100 if confidences else 0.0)
+            boxes.append((left, top, left + width, top + height))
+    return words, (float(np.mean(confidences)) / 100 if confidences else 0.0), boxes
 
 
 def _clean(word: str) -> str:
@@ -285,36 +302,42 @@ def read_text(image: Image.Image, *, dictionary, timeout: float = 10.0) -> Readi
     image = _scaled(_trim_border(image))  # a frame around a re-shared image hides its layout
     best = Reading("", 0.0, "none", 0.0)
     variants = _variants(image)
+    width, height = image.size
     for tried, (name, parts) in enumerate(variants):
         left = timeout - (time.monotonic() - start)
         last = tried >= 2 and tried == len(variants) - 1  # the last variant: a last resort
         if left <= 0.5 or (last and best.plausibility >= LAST_RESORT):
             break
         try:
-            words, confidence = _read_parts(parts, timeout - (time.monotonic() - start))
+            words, confidence, boxes = _read_parts(parts, timeout - (time.monotonic() - start))
         except RuntimeError:  # pytesseract's time-out: keep the best reading so far
             break
         except OSError:  # no Tesseract here (`haven serve` warned at start): no text, and
             break  # the image is still judged by its hashes and the texts that came with it
         score = plausibility(words, confidence, dictionary)
         if score > best.plausibility or not best.text:
-            best = Reading(" ".join(words), score, name, 0.0)
+            best = Reading(" ".join(words), score, name, 0.0, tuple(
+                (_clean(word), left / width, top / height, right / width, bottom / height)
+                for word, (left, top, right, bottom) in zip(words, boxes, strict=True)))
         if score >= GOOD_ENOUGH:
             break
-    return Reading(best.text, best.plausibility, best.variant, time.monotonic() - start)
+    return dataclasses.replace(best, seconds=time.monotonic() - start)
 
 
-def _read_parts(parts: list[tuple[Image.Image, int]], timeout: float) -> tuple[list[str], float]:
-    """The words of every part in turn, and their mean confidence (weighted by words)."""
-    words, weighted, deadline = [], 0.0, time.monotonic() + timeout
-    for part, psm in parts:
+def _read_parts(parts: list[tuple[Image.Image, int, tuple[int, int]]], timeout: float,
+                least: float = MIN_WORD_CONFIDENCE) -> tuple[list[str], float, list[Box]]:
+    """The words of every part in turn, their mean confidence (weighted by words) and their
+    boxes in the whole image (pixels)."""
+    words, weighted, boxes, deadline = [], 0.0, [], time.monotonic() + timeout
+    for part, psm, (dx, dy) in parts:
         left = deadline - time.monotonic()
         if left <= 0.5 and words:
             break
-        found, confidence = _words_and_confidence(part, max(0.5, left), psm)
+        found, confidence, where = _words_and_confidence(part, max(0.5, left), psm, least)
         words += found
         weighted += confidence * len(found)
-    return words, weighted / len(words) if words else 0.0
+        boxes += [(x0 + dx, y0 + dy, x1 + dx, y1 + dy) for x0, y0, x1, y1 in where]
+    return words, weighted / len(words) if words else 0.0, boxes
 
 
 # -- perceptual hashes ---------------------------------------------------------------------
@@ -398,27 +421,61 @@ def row_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     return [(first, last) for first, last in bands]
 
 
-def image_hashes(image: Image.Image) -> list[str]:
-    """pHashes (hex) of an image being judged: of the whole (border trimmed), and of every
-    run of its bands (see row_bands) at least MIN_BAND_SHARE high, each trimmed again;
-    each region also by its centre (10 % cut from every side); and the centre of the whole
-    turned by TURNS."""
+def _border_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box (pixels) that :func:`_trim_border` keeps of ``image``."""
+    trimmed = _trim_border(image)
+    if trimmed.size == image.size:
+        return (0, 0, image.width, image.height)
+    gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
+    corner = int(np.median([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]]))
+    content = np.abs(gray - corner) > 12
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def image_regions(image: Image.Image) -> list[tuple[str, Box]]:
+    """pHashes (hex) of an image being judged, each with the region it was taken of (shares
+    of the image once its border is trimmed): of the whole, and of every run of its bands
+    (see row_bands) at least MIN_BAND_SHARE high, each trimmed again; each region also by
+    its centre (10 % cut from every side); and the centre of the whole turned by TURNS."""
     image = _hashable(image)
+    width, height = image.size
     bands = row_bands(np.asarray(ImageOps.grayscale(image), dtype=np.float32))
-    regions = [image]
+    boxes: list[Box] = [(0.0, 0.0, 1.0, 1.0)]
     for a, (top, _) in enumerate(bands):
         for b in range(a, len(bands)):
             bottom = bands[b][1]
-            whole = a == 0 and b == len(bands) - 1 and top == 0 and bottom == image.height
-            if not whole and bottom - top >= image.height * MIN_BAND_SHARE:
-                regions.append(_trim_border(image.crop((0, top, image.width, bottom))))
-    hashes = []
-    for region in regions:
-        hashes += [_phash(region), _phash(_cropped(region, .1, .1, .1, .1))]
+            whole = a == 0 and b == len(bands) - 1 and top == 0 and bottom == height
+            if not whole and bottom - top >= height * MIN_BAND_SHARE:
+                x0, y0, x1, y1 = _border_box(image.crop((0, top, width, bottom)))
+                boxes.append((x0 / width, (top + y0) / height, x1 / width, (top + y1) / height))
+    found: dict[str, Box] = {}
+    for box in boxes:
+        region = image.crop((round(box[0] * width), round(box[1] * height),
+                             round(box[2] * width), round(box[3] * height)))
+        found.setdefault(_phash(region), box)
+        found.setdefault(_phash(_cropped(region, .1, .1, .1, .1)), _inner(box, CENTRE))
     for angle in TURNS:  # a copy turned a little (a photo of a screen) is turned back
         turned = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor="white")
-        hashes.append(_phash(_cropped(turned, .1, .1, .1, .1)))
-    return list(dict.fromkeys(hashes))
+        found.setdefault(_phash(_cropped(turned, *CENTRE)), _inner(boxes[0], CENTRE))
+    return list(found.items())
+
+
+CENTRE = (.1, .1, .1, .1)
+
+
+def _inner(box: Box, cut: tuple[float, float, float, float]) -> Box:
+    """What is left of ``box`` when ``cut`` (shares of each side: left, top, right, bottom)
+    is cut away."""
+    x0, y0, x1, y1 = box
+    left, top, right, bottom = cut
+    return (x0 + left * (x1 - x0), y0 + top * (y1 - y0), x1 - right * (x1 - x0),
+            y1 - bottom * (y1 - y0))
+
+
+def image_hashes(image: Image.Image) -> list[str]:
+    """pHashes (hex) of an image being judged (see :func:`image_regions`)."""
+    return [h for h, _ in image_regions(image)]
 
 
 def hash_distance(a: str, b: str) -> int:
@@ -429,20 +486,33 @@ def hash_distance(a: str, b: str) -> int:
 _BITS = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)
 
 
-def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
+def _closest_pairs(hashes: list[str], known: list[list[str]]) -> list[tuple[int, int, int]]:
     """For each known image, the least Hamming distance between any of ``hashes`` and any
-    of its own hashes (64 where it has none)."""
+    of its own hashes, with the index of each of the two: (distance, mine, its own);
+    (64, -1, -1) where it has none."""
     owners = [i for i, own in enumerate(known) for _ in own]
     if not hashes or not owners:
-        return [64] * len(known)
+        return [(64, -1, -1)] * len(known)
     mine = np.array([int(h, 16) for h in hashes], dtype=np.uint64)
     theirs = np.array([int(h, 16) for own in known for h in own], dtype=np.uint64)
     differ = (mine[:, None] ^ theirs[None, :]).view(np.uint8)  # 8 bytes per pair
-    per_hash = _BITS[differ].reshape(len(mine), len(theirs), 8).sum(axis=2).min(axis=0)
-    least = [64] * len(known)
-    for owner, distance in zip(owners, per_hash.tolist(), strict=True):
-        least[owner] = min(least[owner], distance)
+    pairs = _BITS[differ].reshape(len(mine), len(theirs), 8).sum(axis=2)
+    best_mine = pairs.argmin(axis=0)
+    least = [(64, -1, -1)] * len(known)
+    first = [0] * len(known)
+    for column, owner in enumerate(owners):
+        if column and owners[column - 1] != owner:
+            first[owner] = column
+        distance = int(pairs[best_mine[column], column])
+        if column == 0 or owners[column - 1] != owner or distance < least[owner][0]:
+            least[owner] = (distance, int(best_mine[column]), column - first[owner])
     return least
+
+
+def _distances(hashes: list[str], known: list[list[str]]) -> list[int]:
+    """For each known image, the least Hamming distance between any of ``hashes`` and any
+    of its own hashes (64 where it has none)."""
+    return [distance for distance, _, _ in _closest_pairs(hashes, known)]
 
 
 SHORT_WORDS = frozenset(["i", "a", "u", "r", "y"])  # one-letter words that carry meaning in chat
@@ -468,8 +538,15 @@ def text_words(text: str, dictionary: set[str]) -> set[str]:
             if len(w) >= 3 and w in dictionary}
 
 
-def closest_match(hashes: list[str], words: set[str],
-                  known: list[tuple[int, list[str], set[str]]]) -> tuple[int, int] | None:
+Layout = list[tuple[str, Box]]  # where a known image's words are (see Reading.boxes)
+#: A known image as matching wants it: (id, hashes, words) or (id, hashes, words, layout)
+Known = tuple
+
+
+def closest_match(hashes: list[str], words: set[str], known: list[Known], *,
+                  regions: list[Box] | None = None,
+                  boxes: Callable[[], list[list[Box]]] | None = None
+                  ) -> tuple[int, int] | None:
     """(id, distance) of the known image this one is a copy of, or None.
 
     Two images are copies when a region of one has a perceptual hash close to a region of
@@ -478,27 +555,160 @@ def closest_match(hashes: list[str], words: set[str],
     with text must also share half of its words (and at least two) with this one: two memes
     on the same photo with different captions are different images, and chat screenshots
     all look alike until you read them.
+
+    A copy cropped through its caption cannot be read, and cannot be told by its hashes from
+    the bare photo or the photo with another caption. Where nothing readable in it says
+    otherwise, its words are looked for where the known image has them (``regions``: the
+    box each of ``hashes`` was taken of; ``boxes``: called at most once, the boxes of
+    whatever Tesseract takes for words in it, however unsure, in each variant of the image
+    it reads): see :func:`layout_share`.
     """
-    best = None
-    distances = _distances(hashes, [known_hashes for _, known_hashes, _ in known])
-    for (known_id, _, known_words), distance in zip(known, distances, strict=True):
+    best, best_key = None, None
+    pairs = _closest_pairs(hashes, [entry[1] for entry in known])
+    looked: list[list[list[Box]]] = []
+    for entry, (distance, mine, theirs) in zip(known, pairs, strict=True):
+        known_id, known_hashes, known_words = entry[:3]
+        layout = entry[3] if len(entry) > 3 else []
+        share = 1.0  # how much of the known image's text this one has (all, without text)
         if len(known_words) >= 2:
             shared = len(known_words & words)
-            same = distance <= TEXT_HASH_DISTANCE and shared >= 2 and \
-                shared / len(known_words) >= SHARED_WORDS
+            share = shared / len(known_words)
+            same = distance <= TEXT_HASH_DISTANCE and shared >= 2 and share >= SHARED_WORDS
+            placed = {word for word, _ in layout}
+            if not same and distance <= TEXT_HASH_DISTANCE and layout and regions \
+                    and boxes is not None and len(words - known_words - placed) < 2 \
+                    and len(known_hashes) == len(KNOWN_CROPS):
+                if not looked:
+                    found = boxes()  # each variant's boxes, and all of them together
+                    looked.append([*found, [box for some in found for box in some]])
+                share = max(layout_share(layout, some, regions[mine], KNOWN_CROPS[theirs],
+                                         known_words) for some in looked[0])
+                same = share > 0
         else:
             same = distance <= HASH_DISTANCE
-        if same and (best is None or distance < best[1]):
-            best = (known_id, distance)
+        # two chat screenshots differ in their words more than in their hashes: the known
+        # image whose text this one has most of wins, then the closest
+        if same and (best_key is None or (share, -distance) > best_key):
+            best, best_key = (known_id, distance), (share, -distance)
     return best
+
+
+LAYOUT_SHARE = 0.6  # of a known image's words left in a copy, at least this share is found
+
+
+def same_layout(layout: Layout, boxes: list[Box], region: Box,
+                crop: tuple[float, float, float, float], counted: set[str] | None = None
+                ) -> bool:
+    """Whether a copy has words where a known image has its own (see layout_share)."""
+    return layout_share(layout, boxes, region, crop, counted) > 0
+
+
+def layout_share(layout: Layout, boxes: list[Box], region: Box,
+                 crop: tuple[float, float, float, float], counted: set[str] | None = None
+                 ) -> float:
+    """The share of a known image's words that a copy has where the known image has them,
+    or 0 when too few are found to call it the same text: ``region`` of the copy is
+    ``crop`` of the known image (their hashes matched), which places each known word in the
+    copy. A word the copy keeps (most of its width, a quarter of its height) is found when
+    ``boxes`` in its rows cover half its width and little of the gaps beside it (Tesseract
+    boxes letters cut through one by one, so it is coverage, not one box, that counts).
+    Bare photos have nothing there; another caption has its gaps elsewhere. Only the words
+    in ``counted`` (all, if None: the known image's words read alike in two copies) are
+    counted; the others stand in the layout for the gaps beside them."""
+    x0, y0, x1, y1 = region
+    left, top, right, bottom = crop
+
+    def place(box: Box) -> Box:
+        a, b, c, d = box
+        u = (x1 - x0) / (1 - left - right)
+        v = (y1 - y0) / (1 - top - bottom)
+        return (x0 + (a - left) * u, y0 + (b - top) * v, x0 + (c - left) * u,
+                y0 + (d - top) * v)
+
+    placed = [place(box) for _, box in layout]
+    kept = found = 0
+    for (word, _), (a, b, c, d) in zip(layout, placed, strict=True):
+        if counted is not None and word not in counted:
+            continue
+        seen_b, seen_d = max(b, 0.0), min(d, 1.0)
+        if min(c, 1.0) - max(a, 0.0) < 0.6 * (c - a) or seen_d - seen_b < 0.25 * (d - b):
+            continue
+        kept += 1
+        rows = [(ba, bc) for ba, bb, bc, bd in boxes
+                if min(bd, seen_d) - max(bb, seen_b) > 0.3 * (seen_d - seen_b)]
+        line = sorted((pa, pc) for pa, pb, pc, pd in placed
+                      if min(pd, d) - max(pb, b) > 0.5 * (d - b) and (pa, pc) != (a, c))
+        gaps = [(pc, a) for pa, pc in line if pc <= a][-1:] + \
+            [(c, pa) for pa, pc in line if pa >= c][:1]
+        found += _covered(rows, a, c) >= 0.5 and all(
+            _covered(rows, g0 + 0.2 * (g1 - g0), g1 - 0.2 * (g1 - g0)) <= 0.34
+            for g0, g1 in gaps if g1 > g0)
+    return found / kept if found >= 2 and found >= LAYOUT_SHARE * kept else 0.0
+
+
+def _covered(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """The share of [start, end] that ``spans`` cover."""
+    if end <= start:
+        return 0.0
+    covered, reach = 0.0, start
+    for a, c in sorted((max(a, start), min(c, end)) for a, c in spans if a < end and c > start):
+        if c > reach:
+            covered += c - max(a, reach)
+            reach = c
+    return covered / (end - start)
+
+
+def text_boxes(image: Image.Image, timeout: float = 5.0) -> list[list[Box]]:
+    """The boxes (shares of the image once its border is trimmed) of whatever Tesseract
+    takes for a word in each of the image's variants, however unsure: a caption cut through
+    cannot be read, but its words still stand where they stood. (One variant may run two
+    words into one box, another box a cut word letter by letter.)"""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    frame = _scaled(_trim_border(image))
+    width, height = frame.size
+    found: list[list[Box]] = []
+    deadline = time.monotonic() + timeout
+    for _, parts in _variants(frame):
+        left = deadline - time.monotonic()
+        if left <= 0.5:
+            break
+        try:
+            _, _, boxes = _read_parts(parts, left, least=0)
+        except (RuntimeError, OSError):  # a time-out, or no Tesseract here
+            break
+        found.append([(a / width, b / height, c / width, d / height)
+                      for a, b, c, d in boxes])
+    return found
+
+
+def encode_layout(layout: Layout) -> str:
+    """A layout as stored: "word left top right bottom" (thousandths) per word, ";" between."""
+    return ";".join(f"{word} " + " ".join(str(round(v * 1000)) for v in box)
+                    for word, box in layout)
+
+
+def decode_layout(text: str) -> Layout:
+    """The layout :func:`encode_layout` stored (empty for rows from before there was one)."""
+    layout = []
+    for item in filter(None, (text or "").split(";")):
+        word, *numbers = item.split()
+        if len(numbers) == 4:
+            a, b, c, d = (int(n) / 1000 for n in numbers)
+            layout.append((word, (a, b, c, d)))
+    return layout
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What Haven keeps of a known offensive image: hashes and words, never the pixels."""
+    """What Haven keeps of a known offensive image: hashes, words and where the words
+    stand (their boxes), never the pixels."""
 
     hashes: list[str]
     words: set[str]
+    layout: Layout = dataclasses.field(default_factory=list)
+
+
+MAX_LAYOUT_WORDS = 40  # a screenshot's words beyond these are not placed (the column's size)
 
 
 def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fingerprint:
@@ -522,7 +732,13 @@ def fingerprint(data: bytes, dictionary: set[str], timeout: float = 20.0) -> Fin
         stable = words & text_words(again.text, dictionary)
         if len(stable) >= max(2, len(words) / 2) or reading.plausibility < GOOD_ENOUGH:
             words = stable
-    return Fingerprint(known_image_hashes(image), words)
+    # every real word read stands in the layout, not only the words kept: the gaps between
+    # them are what tells one caption from another of the same length
+    layout = [(word, tuple(round(v, 3) for v in box)) for word, *box in reading.boxes
+              if word in words or (word.isalpha() and word in dictionary
+                                   and (len(word) > 2 or word in TWO_LETTER_WORDS))
+              ][:MAX_LAYOUT_WORDS]
+    return Fingerprint(known_image_hashes(image), words, layout)
 
 
 # -- judging an image -------------------------------------------------------------------------
@@ -538,7 +754,7 @@ def dictionary_for(model) -> set[str]:
 
 
 def judge(data: bytes, *, model, dictionary: set[str],
-          known: list[tuple[int, list[str], set[str]]], extra_texts=(),
+          known: list[Known], extra_texts=(),
           timeout: float = IMAGE_SECONDS) -> dict:
     """Read, match and classify one image (ImageRejected for what is no image).
 
@@ -549,7 +765,10 @@ def judge(data: bytes, *, model, dictionary: set[str],
 
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    match = closest_match(image_hashes(image), text_words(reading.text, dictionary), known)
+    regions = image_regions(image)
+    match = closest_match([h for h, _ in regions], text_words(reading.text, dictionary), known,
+                          regions=[box for _, box in regions],
+                          boxes=lambda: text_boxes(image))
     read = classifiable_text(reading)
     # The words read in the image are judged at the images' operating point; the message,
     # alt text and title that came with it are the sender's own words, judged as messages.

@@ -98,8 +98,11 @@ class _Pieces:
 
 
 def warm_in_background() -> threading.Thread:
-    """Load the encoder on a daemon thread, so the first uncertain message does not wait."""
-    thread = threading.Thread(target=encoder, name="haven-encoder-load", daemon=True)
+    """Load the encoder on a thread, so the first uncertain message does not wait. Not a
+    daemon: a process that exits while SentencePiece (C++) is reading the vocabulary on a
+    daemon thread is aborted ("terminate called without an active exception"), so exit waits
+    for the load (under a second)."""
+    thread = threading.Thread(target=encoder, name="haven-encoder-load")
     thread.start()
     return thread
 

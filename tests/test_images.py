@@ -211,3 +211,45 @@ def test_known_images_are_matched_after_resharing_and_nothing_else_is(model, dic
     unrelated += [photo(name, (640, 480)) for name in ("coffee", "coins", "hubble_deep_field")]
     unrelated += [chat_screenshot([("Tom", text)], size=(750, 1334)) for text in BENIGN["nl"][:5]]
     assert [match(image) for image in unrelated] == [None] * len(unrelated)
+
+
+# -- matching by hashes and layout (no Tesseract) -------------------------------------------
+def test_the_closest_pair_of_hashes_is_found_for_every_known_image():
+    import random
+
+    from bot.images import _closest_pairs, hash_distance
+
+    rng = random.Random(3)
+    mine = [f"{rng.getrandbits(64):016x}" for _ in range(9)]
+    known = [[f"{rng.getrandbits(64):016x}" for _ in range(rng.randint(0, 8))]
+             for _ in range(12)]
+    for own, (distance, m, k) in zip(known, _closest_pairs(mine, known), strict=True):
+        if not own:
+            assert (distance, m, k) == (64, -1, -1)
+            continue
+        assert distance == min(hash_distance(a, b) for a in mine for b in own)
+        assert hash_distance(mine[m], own[k]) == distance
+
+
+def test_words_are_looked_for_where_the_known_image_has_them():
+    from bot.images import same_layout
+
+    # a known caption: three words on one line near the top
+    layout = [("nobody", (0.13, 0.05, 0.42, 0.13)), ("wants", (0.47, 0.05, 0.70, 0.13)),
+              ("you", (0.73, 0.05, 0.87, 0.13))]
+    whole, centre = (0.0, 0.0, 1.0, 1.0), (0.1, 0.1, 0.1, 0.1)
+    # a copy cut 5 % per side (its region is the known image's 5 % crop) keeps the words:
+    # Tesseract boxed their cut letters one by one
+    letters = [(x, 0.0, x + 0.04, 0.05) for x in (0.10, 0.15, 0.20, 0.26, 0.31, 0.36,
+                                                   0.48, 0.53, 0.58, 0.63, 0.75, 0.80)]
+    assert same_layout(layout, letters, whole, (.05, .05, .05, .05))
+    # another caption on the same photo: one long run of letters over the gaps
+    assert not same_layout(layout, [(0.05, 0.0, 0.9, 0.05)], whole, (.05, .05, .05, .05))
+    # the bare photo: nothing in those rows, some texture elsewhere
+    assert not same_layout(layout, [(0.4, 0.5, 0.5, 0.55)], whole, (.05, .05, .05, .05))
+    # a copy cut so far that the words are gone finds nothing to compare, and no match
+    assert not same_layout(layout, letters, whole, (.2, .2, .2, .2))
+    # the words are placed through the region whose hash matched: the copy's centre is the
+    # known image's centre when the copy is the whole known image
+    assert same_layout(layout, [(0.13, 0.05, 0.42, 0.13), (0.47, 0.05, 0.70, 0.13)],
+                       (0.1, 0.1, 0.9, 0.9), centre)

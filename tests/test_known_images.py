@@ -22,7 +22,9 @@ from bot.images import (
     dictionary_for,
     fingerprint,
     image_hashes,
+    image_regions,
     read_text,
+    text_boxes,
     text_words,
 )
 from bot.slack_double import wait_for
@@ -52,12 +54,15 @@ def matcher(dictionary, originals: list[Image.Image]):
     known = []
     for i, image in enumerate(originals):
         print_ = fingerprint(png(image), dictionary)
-        known.append((i, print_.hashes, print_.words))
+        known.append((i, print_.hashes, print_.words, print_.layout))
 
     def match(data: bytes) -> int | None:
         image = decode(data)
         words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
-        found = closest_match(image_hashes(image), words, known)
+        regions = image_regions(image)
+        found = closest_match([h for h, _ in regions], words, known,
+                              regions=[box for _, box in regions],
+                              boxes=lambda: text_boxes(image))
         return found[0] if found else None
     return match
 
@@ -94,6 +99,42 @@ def test_images_that_only_look_alike_are_not_matched(dictionary):
              photo("chelsea", (800, 600)).crop((100, 50, 500, 350)),  # a quarter of it
              photo("coffee", (800, 600)), photo("astronaut", (800, 600))]
     assert [match(png(image)) for image in alike] == [None] * len(alike)
+
+
+@pytest.mark.parametrize("how", ["crop-5", "crop-10"])
+def test_a_meme_cropped_through_its_captions_is_recognised_by_where_its_words_stood(
+        dictionary, how):
+    """Cut through its letters, a caption reads as nothing, and the hashes alone cannot
+    tell the copy from the bare photo (0 to 2 bits away for some photos) or the photo
+    with another caption. Words found where the known image has its own tell them apart."""
+    known = meme("nobody wants you", "on this team", background="coffee", size=(1024, 720))
+    match = matcher(dictionary, [photo("rocket", (900, 600)), known])
+    rng = random.Random(4)
+    assert match(transformed(known, how, rng)) == 1
+    other = meme("coffee time", "best part of the day", background="coffee", size=(1024, 720))
+    bare = photo("coffee", (1024, 720))
+    assert match(transformed(other, how, rng)) is None
+    assert match(transformed(bare, how, rng)) is None
+    assert match(png(bare)) is None
+
+
+def test_a_caption_bar_cut_through_its_letters_is_recognised(dictionary):
+    known = caption_bar("you should just quit already", background="rocket", size=(800, 892))
+    match = matcher(dictionary, [known])
+    rng = random.Random(5)
+    assert match(transformed(known, "crop-5", rng)) == 0
+    other = caption_bar("lunch is on me today friends", background="rocket", size=(800, 892))
+    assert match(transformed(other, "crop-5", rng)) is None
+    assert match(transformed(photo("rocket", (800, 800)), "crop-5", rng)) is None
+
+
+def test_a_layout_survives_storage_and_old_rows_have_none():
+    from bot.images import decode_layout, encode_layout
+
+    layout = [("nobody", (0.21, 0.05, 0.44, 0.13)), ("team", (0.55, 0.78, 0.7, 0.94))]
+    assert decode_layout(encode_layout(layout)) == layout
+    assert decode_layout("") == [] and decode_layout(None) == []
+    assert decode_layout("word 1 2;;junk") == []  # a damaged row places nothing
 
 
 def test_images_registered_before_crop_resistance_still_match(dictionary):

@@ -332,6 +332,7 @@ class KnownImage(SQLModel, table=True):
     enterprise_id: str | None = Field(default=None, max_length=32)  # Grid org
     hashes: str = Field(max_length=200)  # comma-separated hex pHashes: whole, centre
     words: str = Field(default="", max_length=2000)  # the words read in it, space-separated
+    layout: str = Field(default="", max_length=2000)  # where they stand (bot.images.encode_layout)
     label: str = Field(default="", max_length=200)
     added_by: str = Field(default="", max_length=32)
     added_at: datetime = Field(default_factory=utcnow)

@@ -619,11 +619,12 @@ def store_evidence_file(session: Session, *, vault: Vault, team_id: str, evidenc
 
 
 def add_known_image(session: Session, *, team_id: str, hashes: list[str], words: set[str],
-                    label: str, added_by: str) -> KnownImage:
-    """Register an offensive image by its perceptual hashes and the words in it."""
+                    label: str, added_by: str, layout: str = "") -> KnownImage:
+    """Register an offensive image by its perceptual hashes, the words in it and where they
+    stand (``layout``, as :func:`bot.images.encode_layout` writes it)."""
     row = KnownImage(team_id=team_id, hashes=",".join(hashes),
                      words=" ".join(sorted(words))[:2000], label=label[:200],
-                     added_by=added_by)
+                     added_by=added_by, layout=layout if len(layout) <= 2000 else "")
     session.add(row)
     session.flush()
     return row
@@ -639,9 +640,11 @@ def known_images(session: Session, *, team_id: str | None = None) -> list[KnownI
 
 
 def known_fingerprints(session: Session, *, team_id: str | None = None
-                       ) -> list[tuple[int, list[str], set[str]]]:
-    """(id, hashes, words) of the known images, as image matching wants them."""
-    return [(k.id, k.hashes.split(","), set(k.words.split()))
+                       ) -> list[tuple[int, list[str], set[str], list]]:
+    """(id, hashes, words, layout) of the known images, as image matching wants them."""
+    from bot.images import decode_layout
+
+    return [(k.id, k.hashes.split(","), set(k.words.split()), decode_layout(k.layout))
             for k in known_images(session, team_id=team_id)]
 
 
