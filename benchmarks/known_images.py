@@ -36,14 +36,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.images import (  # noqa: E402
     _trim_border,
-    closest_match,
     decode,
     dictionary_for,
     fingerprint,
     hash_distance,
-    image_regions,
+    match_known,
     read_text,
-    text_boxes,
     text_words,
 )
 from classifier import load_model  # noqa: E402
@@ -244,17 +242,10 @@ def after_register(data: bytes, dictionary: set[str]) -> tuple:
     return print_.hashes, print_.words, print_.layout
 
 
-def after_match(image: Image.Image, words: set[str], known) -> tuple[int, int] | None:
-    """Haven's matching now (as bot.images.judge does it)."""
-    regions = image_regions(image)
-    return closest_match([h for h, _ in regions], words, known,
-                         regions=[box for _, box in regions], boxes=lambda: text_boxes(image))
-
-
 METHODS = {"before": (before_register,
-                      lambda image, words, known: before_match(before_hashes(image), words,
-                                                               known)),
-           "after": (after_register, after_match)}
+                      lambda image, reading, dictionary, known: before_match(
+                          before_hashes(image), text_words(reading.text, dictionary), known)),
+           "after": (after_register, match_known)}
 
 
 def text_cut_away(layout, how: str) -> bool:
@@ -274,11 +265,11 @@ def judged(data: bytes, dictionary: set[str], known_by: dict) -> dict:
     """OCR once, then each method's hashes and match; the seconds each step took."""
     start = time.perf_counter()
     image = decode(data)
-    words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
+    reading = read_text(image, dictionary=dictionary)
     out = {"ocr": time.perf_counter() - start}
     for name, (_, match) in METHODS.items():
         start = time.perf_counter()
-        found = match(image, words, known_by[name])
+        found = match(image, reading, dictionary, known_by[name])
         out[name] = found[0] if found else None
         out[f"{name} seconds"] = time.perf_counter() - start
     return out

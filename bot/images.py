@@ -545,8 +545,8 @@ Known = tuple
 
 def closest_match(hashes: list[str], words: set[str], known: list[Known], *,
                   regions: list[Box] | None = None,
-                  boxes: Callable[[], list[list[Box]]] | None = None
-                  ) -> tuple[int, int] | None:
+                  boxes: Callable[[], list[list[Box]]] | None = None,
+                  readable: bool = False) -> tuple[int, int] | None:
     """(id, distance) of the known image this one is a copy of, or None.
 
     Two images are copies when a region of one has a perceptual hash close to a region of
@@ -561,7 +561,8 @@ def closest_match(hashes: list[str], words: set[str], known: list[Known], *,
     otherwise, its words are looked for where the known image has them (``regions``: the
     box each of ``hashes`` was taken of; ``boxes``: called at most once, the boxes of
     whatever Tesseract takes for words in it, however unsure, in each variant of the image
-    it reads): see :func:`layout_share`.
+    it reads): see :func:`layout_share`. A copy whose own text was read plausibly
+    (``readable``) is another caption unless every word read is one of the known image's.
     """
     best, best_key = None, None
     pairs = _closest_pairs(hashes, [entry[1] for entry in known])
@@ -574,10 +575,10 @@ def closest_match(hashes: list[str], words: set[str], known: list[Known], *,
             shared = len(known_words & words)
             share = shared / len(known_words)
             same = distance <= TEXT_HASH_DISTANCE and shared >= 2 and share >= SHARED_WORDS
-            placed = {word for word, _ in layout}
+            foreign = words - known_words - {word for word, _ in layout}
             if not same and distance <= TEXT_HASH_DISTANCE and layout and regions \
-                    and boxes is not None and len(words - known_words - placed) < 2 \
-                    and len(known_hashes) == len(KNOWN_CROPS):
+                    and boxes is not None and len(foreign) < 2 \
+                    and not (readable and foreign) and len(known_hashes) == len(KNOWN_CROPS):
                 if not looked:
                     found = boxes()  # each variant's boxes, and all of them together
                     looked.append([*found, [box for some in found for box in some]])
@@ -681,6 +682,16 @@ def text_boxes(image: Image.Image, timeout: float = 5.0) -> list[list[Box]]:
     return found
 
 
+def match_known(image: Image.Image, reading: Reading, dictionary: set[str],
+                known: list[Known]) -> tuple[int, int] | None:
+    """(id, distance) of the known image ``image`` is a copy of, given its ``reading``: its
+    hashes, words and, only if those do not decide, where Tesseract sees words in it."""
+    regions = image_regions(image)
+    return closest_match([h for h, _ in regions], text_words(reading.text, dictionary), known,
+                         regions=[box for _, box in regions], boxes=lambda: text_boxes(image),
+                         readable=reading.plausibility >= GOOD_ENOUGH)
+
+
 def encode_layout(layout: Layout) -> str:
     """A layout as stored: "word left top right bottom" (thousandths) per word, ";" between."""
     return ";".join(f"{word} " + " ".join(str(round(v * 1000)) for v in box)
@@ -765,10 +776,7 @@ def judge(data: bytes, *, model, dictionary: set[str],
 
     image = decode(data)
     reading = read_text(image, dictionary=dictionary, timeout=timeout)
-    regions = image_regions(image)
-    match = closest_match([h for h, _ in regions], text_words(reading.text, dictionary), known,
-                          regions=[box for _, box in regions],
-                          boxes=lambda: text_boxes(image))
+    match = match_known(image, reading, dictionary, known)
     read = classifiable_text(reading)
     # The words read in the image are judged at the images' operating point; the message,
     # alt text and title that came with it are the sender's own words, judged as messages.

@@ -22,10 +22,8 @@ from bot.images import (
     dictionary_for,
     fingerprint,
     image_hashes,
-    image_regions,
+    match_known,
     read_text,
-    text_boxes,
-    text_words,
 )
 from bot.slack_double import wait_for
 from bot.storage.models import Evidence, Flag, KnownImage
@@ -58,11 +56,7 @@ def matcher(dictionary, originals: list[Image.Image]):
 
     def match(data: bytes) -> int | None:
         image = decode(data)
-        words = text_words(read_text(image, dictionary=dictionary).text, dictionary)
-        regions = image_regions(image)
-        found = closest_match([h for h, _ in regions], words, known,
-                              regions=[box for _, box in regions],
-                              boxes=lambda: text_boxes(image))
+        found = match_known(image, read_text(image, dictionary=dictionary), dictionary, known)
         return found[0] if found else None
     return match
 
