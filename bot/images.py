@@ -357,15 +357,22 @@ MAX_BANDS = 8  # a chat screenshot's many lines are merged into at most this man
 QUIET_ROW = 4.0  # grey-level standard deviation below which a row is a uniform gap
 
 
-def _trim_border(image: Image.Image) -> Image.Image:
-    """Cut away a uniform border (added around a re-shared image)."""
+def _border_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box (pixels) of ``image`` inside a uniform border (added around a re-shared
+    image); the whole image when there is none."""
     gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
     corner = int(np.median([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]]))
     content = np.abs(gray - corner) > 12
     rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
     if len(rows) < image.height * 0.3 or len(cols) < image.width * 0.3:
-        return image
-    return image.crop((cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
+        return (0, 0, image.width, image.height)
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _trim_border(image: Image.Image) -> Image.Image:
+    """Cut away a uniform border (added around a re-shared image)."""
+    box = _border_box(image)
+    return image if box == (0, 0, image.width, image.height) else image.crop(box)
 
 
 def _hashable(image: Image.Image) -> Image.Image:
@@ -419,18 +426,6 @@ def row_bands(gray: np.ndarray) -> list[tuple[int, int]]:
         bands[k][1] = bands[k + 1][1]
         del bands[k + 1]
     return [(first, last) for first, last in bands]
-
-
-def _border_box(image: Image.Image) -> tuple[int, int, int, int]:
-    """The box (pixels) that :func:`_trim_border` keeps of ``image``."""
-    trimmed = _trim_border(image)
-    if trimmed.size == image.size:
-        return (0, 0, image.width, image.height)
-    gray = np.asarray(ImageOps.grayscale(image), dtype=np.int16)
-    corner = int(np.median([gray[0, 0], gray[0, -1], gray[-1, 0], gray[-1, -1]]))
-    content = np.abs(gray - corner) > 12
-    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
-    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def image_regions(image: Image.Image) -> list[tuple[str, Box]]:
